@@ -1,0 +1,23 @@
+"""Django app config for omero_fast_region."""
+
+from django.apps import AppConfig
+
+
+class FastRegionConfig(AppConfig):
+    name = "omero_fast_region"
+    label = "omero_fast_region"
+    verbose_name = "OMERO fast region rendering"
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        from django.core.signals import setting_changed
+
+        from .config import reset_config
+        from .runtime import reset_runtime
+
+        def _on_setting_changed(setting: str, **kwargs) -> None:
+            if setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):
+                reset_config()
+                reset_runtime()
+
+        setting_changed.connect(_on_setting_changed, weak=False)

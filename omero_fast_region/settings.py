@@ -1,0 +1,86 @@
+"""``omero.web.fast_region.*`` settings, declared the way OMERO.web plug-ins declare theirs.
+
+OMERO.web imports ``<app>.settings`` for every app in ``omero.web.apps`` and runs
+``process_custom_settings`` on it, which sets the module attributes named below from
+``config.xml`` (``omero config set omero.web.fast_region.data_dir /OMERO``). Outside OMERO.web
+(standalone mode, tests) the same names come from the Django setting ``FAST_REGION``.
+Read values through :func:`omero_fast_region.config.get_config`, never from here directly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def parse_bool(value: Any) -> bool:
+    """OMERO.web's own boolean parsing: true/false, yes/no, 1/0 (case-insensitive)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def parse_list(value: Any) -> list[str]:
+    """A JSON list of strings, as ``omero config set`` stores lists."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    parsed = json.loads(value) if str(value).strip() else []
+    if not isinstance(parsed, list):
+        raise ValueError(f"not a JSON list: {value!r}")
+    return [str(v) for v in parsed]
+
+
+def parse_positive_int(value: Any) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError(f"must be a positive integer: {value!r}")
+    return number
+
+
+def parse_non_negative_int(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be zero or more: {value!r}")
+    return number
+
+
+#: name -> (default, parser, description). The single source of truth for settings and their docs.
+SETTINGS: dict[str, tuple[Any, Any, str]] = {
+    "data_dir": ("/OMERO", str, "The OMERO binary repository root (the folder holding `Pixels/` and `ManagedRepository/`, i.e. `omero.data.dir`)."),
+    "lut_dirs": ([], parse_list, "Extra folders searched recursively for `*.lut` lookup tables (typically OMERO's `lib/scripts`), as a JSON list."),
+    "catalog": ("ice", str, "Where image metadata comes from: `ice` (the OMERO server, with the user's session) or `local:/path/to/catalog.json` (standalone)."),
+    "metadata_cache_ttl": (300, parse_non_negative_int, "Seconds an image descriptor may be reused for one OMERO session; 0 disables the cache."),
+    "max_tile_length": (2048, parse_positive_int, "Largest tile width or height served; larger requests are clamped, as OMERO does with `omero.pixeldata.max_tile_length`."),
+    "max_plane_width": (3192, parse_positive_int, "Largest plane width read at once (whole-plane renders of bigger images need a lower resolution level)."),
+    "max_plane_height": (3192, parse_positive_int, "Largest plane height read at once."),
+    "max_active_channels": (10, parse_positive_int, "Most active channels one request may render."),
+    "cache_control": ("private, max-age=3600", str, "`Cache-Control` header value on image responses."),
+    "fallback": (True, parse_bool, "Hand requests this app cannot answer exactly to the stock OMERO.web view."),
+    "pool_size": (64, parse_positive_int, "Most pixel sources (open files) kept open per worker process."),
+    "s3_endpoint": ("", str, "S3 endpoint URL for `s3://` NGFF locations (empty: the AWS default)."),
+    "s3_anonymous": (True, parse_bool, "Read `s3://` locations anonymously; when false, credentials come from the usual AWS environment/config."),
+}
+
+#: OMERO.web's CUSTOM_SETTINGS_MAPPINGS: "omero.web.<key>": [GLOBAL_NAME, default-as-string, parser, doc]
+CUSTOM_SETTINGS_MAPPINGS = {
+    f"omero.web.fast_region.{name}": [
+        f"FAST_REGION_{name.upper()}",
+        json.dumps(default) if isinstance(default, (list, bool)) else str(default),
+        parser,
+        doc,
+    ]
+    for name, (default, parser, doc) in SETTINGS.items()
+}
+
+try:  # inside OMERO.web: resolve the values from config.xml into this module's globals
+    from omeroweb.settings import process_custom_settings, report_settings  # type: ignore
+
+    process_custom_settings(__import__(__name__, fromlist=["*"]))
+    report_settings(__import__(__name__, fromlist=["*"]))
+except Exception:  # standalone mode, or omeroweb settings not importable here
+    pass
