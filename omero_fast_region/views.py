@@ -19,6 +19,7 @@ from . import service
 from .config import get_config
 from .errors import FastRegionError, Unsupported
 from .fallback import stock_view
+from .observe import record_request
 from .query import parse_render_query
 from .requestcontext import NotLoggedIn, RequestContext, context_for
 from .runtime import get_runtime
@@ -53,28 +54,40 @@ def fast_endpoint(endpoint: str) -> Callable:
         def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             started = time.perf_counter()
             config = get_config()
+            reason = None
             try:
                 ctx = context_for(request)
                 response = fn(request, ctx, *args, **kwargs)
+                outcome = "not_modified" if response.status_code == 304 else "ok"
             except NotLoggedIn:
-                return _hand_over(request, endpoint, args, kwargs, "not logged in", error=None)
+                reason = "not logged in"
+                response, outcome = _hand_over(request, endpoint, args, kwargs, reason, error=None), "fallback"
             except Unsupported as exc:
+                reason = exc.message
                 if config.fallback:
-                    return _hand_over(request, endpoint, args, kwargs, exc.message, error=exc)
-                return error_response(exc)
+                    response, outcome = _hand_over(request, endpoint, args, kwargs, reason, error=exc), "fallback"
+                else:
+                    response, outcome = error_response(exc), "not_found"
             except FastRegionError as exc:
-                return error_response(exc)
+                reason = exc.message
+                response = error_response(exc)
+                outcome = "client_error" if exc.status < 404 or exc.status > 404 else "not_found"
             except Exception:  # our bug or an unreadable file: never a 500 with a traceback
                 request_id = uuid.uuid4().hex[:12]
+                reason = f"error {request_id}"
                 logger.exception("request %s: %s failed", request_id, endpoint)
                 if config.fallback:
-                    return _hand_over(request, endpoint, args, kwargs, f"error {request_id}", error=None)
-                return HttpResponse(f"Internal error (request {request_id})", status=500, content_type="text/plain")
+                    response, outcome = _hand_over(request, endpoint, args, kwargs, reason, error=None), "fallback"
+                else:
+                    response = HttpResponse(f"Internal error (request {request_id})", status=500, content_type="text/plain")
+                    outcome = "error"
             total = (time.perf_counter() - started) * 1000.0
             timings = getattr(response, "_fast_region_timings", None)
             if timings is not None:
                 parts = [f"{stage};dur={ms:.2f}" for stage, ms in timings.items()]
                 response["Server-Timing"] = ", ".join(parts + [f"total;dur={total:.2f}"])
+            record_request(endpoint, kwargs.get("iid", args[0] if args else None), outcome,
+                           response.status_code, total, timings, reason)
             return response
 
         view.fast_region_endpoint = endpoint  # type: ignore[attr-defined]
