@@ -1,13 +1,86 @@
 """Where every answered request is reported: one call per request from ``views.fast_endpoint``.
 
-Request log lines and metrics hang off :func:`record_request`; the views know nothing more.
+Request log lines (logger ``omero_fast_region.requests``, one INFO line per request) and the
+Prometheus metrics hang off :func:`record_request`; the views know nothing more. The view
+wrapper times its own steps with :func:`stage` and answers through :func:`finish_request`, which
+merges them with the service's stages into ``Server-Timing``
+(``session, metadata, read, render, encode, total``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from . import metrics
 
 logger = logging.getLogger("omero_fast_region.requests")
+
+#: the ``Server-Timing`` stages, in order; the service's ``prepare`` counts as ``metadata``
+STAGES = ("session", "metadata", "read", "render", "encode")
+_STAGE_ALIASES = {"prepare": "metadata"}
+_STAGES_ATTR = "_fast_region_stages"
+
+#: OMERO session keys are UUIDs, Django session keys 32 lowercase alphanumerics
+_SECRET_LIKE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[a-z0-9]{32}\b", re.I)
+
+
+class RedactSessionKeys(logging.Filter):
+    """Defence in depth: blank anything shaped like a session key before a line is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_LIKE.sub("<redacted>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+logger.addFilter(RedactSessionKeys())
+
+
+@contextmanager
+def stage(request: Any, name: str) -> Iterator[None]:
+    """Time a step of the view wrapper (``session``, ``metadata``) for ``Server-Timing``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages = request.__dict__.setdefault(_STAGES_ATTR, {})
+        stages[name] = stages.get(name, 0.0) + (time.perf_counter() - started) * 1000.0
+
+
+def request_timings(request: Any, response: Any) -> dict[str, float] | None:
+    """The view's stages merged with the service's (``response._fast_region_timings``), in
+    :data:`STAGES` order; None when the response is not one of our rendered images."""
+    service_timings = getattr(response, "_fast_region_timings", None)
+    if service_timings is None:
+        return None
+    merged = dict(getattr(request, _STAGES_ATTR, None) or {})
+    for name, ms in service_timings.items():
+        name = _STAGE_ALIASES.get(name, name)
+        merged[name] = merged.get(name, 0.0) + ms
+    ordered = {name: merged.pop(name) for name in STAGES if name in merged}
+    ordered.update(merged)
+    return ordered
+
+
+def server_timing(timings: dict[str, float], total_ms: float) -> str:
+    """The ``Server-Timing`` header value: ``session;dur=0.12, …, total;dur=8.40``."""
+    parts = [f"{name};dur={ms:.2f}" for name, ms in timings.items()]
+    return ", ".join(parts + [f"total;dur={total_ms:.2f}"])
+
+
+def finish_request(request: Any, response: Any, endpoint: str, image_id: object, outcome: str,
+                   total_ms: float, reason: str | None = None) -> None:
+    """Set ``Server-Timing`` on a rendered image and report the request (log line + metrics)."""
+    timings = request_timings(request, response)
+    if timings is not None:
+        response["Server-Timing"] = server_timing(timings, total_ms)
+    record_request(endpoint, image_id, outcome, response.status_code, total_ms, timings, reason)
 
 
 def record_request(endpoint: str, image_id: object, outcome: str, status: int, total_ms: float,
@@ -15,5 +88,6 @@ def record_request(endpoint: str, image_id: object, outcome: str, status: int, t
     """Report one request. ``outcome``: ok | not_modified | client_error | not_found | fallback | error."""
     logger.info(
         "endpoint=%s image=%s outcome=%s status=%s ms=%.1f%s",
-        endpoint, image_id, outcome, status, total_ms, f" reason={reason}" if reason else "",
+        endpoint, image_id, outcome, status, total_ms, f' reason="{reason}"' if reason else "",
     )
+    metrics.observe_request(endpoint, outcome, total_ms, timings, reason)
