@@ -77,10 +77,22 @@ CUSTOM_SETTINGS_MAPPINGS = {
     for name, (default, parser, doc) in SETTINGS.items()
 }
 
-try:  # inside OMERO.web: resolve the values from config.xml into this module's globals
-    from omeroweb.settings import process_custom_settings, report_settings  # type: ignore
+def _resolve_inside_omeroweb() -> None:
+    """Inside OMERO.web (which imports this module while its own settings run): read config.xml.
 
-    process_custom_settings(__import__(__name__, fromlist=["*"]))
-    report_settings(__import__(__name__, fromlist=["*"]))
-except Exception:  # standalone mode, or omeroweb settings not importable here
-    pass
+    Only then: standalone mode must never import omeroweb (it would pull in omero and Ice).
+    """
+    import sys
+
+    omeroweb_settings = sys.modules.get("omeroweb.settings")
+    process = getattr(omeroweb_settings, "process_custom_settings", None)
+    if process is None:
+        return
+    module = sys.modules[__name__]
+    process(module)
+    report = getattr(omeroweb_settings, "report_settings", None)
+    if report is not None:
+        report(module)
+
+
+_resolve_inside_omeroweb()
