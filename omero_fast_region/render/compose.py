@@ -1,4 +1,10 @@
-"""Composition of channel tables into the RGB image, in place on reused buffers (reference §2.2, §2.3)."""
+"""Composition of channel tables into the RGB image, in place on reused buffers (reference §2.2, §2.3).
+
+Tables hold packed contributions (bytes R, G, B, 0 of a uint32, or 16-bit lanes of a uint64), so
+a channel costs one gather and one add. The packed result reaches the (n, 3) output through one
+copy into an overlapping 3-byte-stride view. Scratch buffers are per thread and reused, which
+keeps megabyte temporaries (and their page faults) off the hot path.
+"""
 
 from __future__ import annotations
 
@@ -12,51 +18,66 @@ from .tables import ChannelTable
 _scratch = threading.local()
 
 
-def scratch(name: str, size: int, dtype: type) -> np.ndarray:
-    """A per-thread reusable 1-D buffer (avoids a fresh mmap and its page faults per tile)."""
+def scratch(name: str, size: int, dtype: type, fill: int | None = None) -> np.ndarray:
+    """A per-thread reusable 1-D buffer; with ``fill`` it is kept filled with that constant."""
     buffers = _scratch.__dict__.setdefault("buffers", {})
     buf = buffers.get(name)
     if buf is None or buf.size < size or buf.dtype != dtype:
-        buf = np.empty(size, dtype=dtype)
+        buf = np.empty(size, dtype=dtype) if fill is None else np.full(size, fill, dtype=dtype)
         buffers[name] = buf
     return buf[:size]
 
 
-def _bytes_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
-    """Copy the R, G, B bytes of packed uint32 values into ``out`` (n, 3) uint8."""
-    out[:] = packed.view(np.uint8).reshape(-1, 4)[:, :3]
+def _gather(table: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[i] = table[index[i]]``; indices go through an intp scratch (numpy's fast take path)."""
+    flat = index.reshape(-1)
+    if flat.dtype != np.intp:
+        positions = scratch("positions", flat.size, np.intp)
+        np.copyto(positions, flat)
+        flat = positions
+    return np.take(table, flat, out=out, mode="clip")
+
+
+def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
+    """Write the first three bytes of each uint32 of ``packed`` as one (n, 3) uint8 row.
+
+    Element i is stored as 4 bytes at offset 3i of ``out``, in increasing order, so its spare
+    fourth byte is overwritten by element i+1; the last pixel is copied on its own.
+    """
+    n = packed.size
+    if n > 1:
+        view = np.ndarray((n - 1,), dtype=np.uint32, buffer=out, strides=(3,))
+        np.copyto(view, packed[:-1])
+    out[-1] = packed[-1:].view(np.uint8)[:3]
 
 
 def compose_greyscale(table: ChannelTable, index: np.ndarray, out: np.ndarray) -> None:
     """``GreyScaleStrategy``: the discrete value of the first active channel in R, G and B."""
-    n = out.shape[0]
-    grey = scratch("grey", n, np.uint8)
-    np.take(table.discrete, index.reshape(-1), out=grey, mode="clip")
-    out[:] = grey[:, None]
+    packed = _gather(table.grey32, index, scratch("acc32", out.shape[0], np.uint32))
+    _packed_to_rgb(packed, out)
 
 
 def compose_rgb(tables: Sequence[ChannelTable], indices: Sequence[np.ndarray], out: np.ndarray) -> None:
     """``HSBStrategy``: add every active channel's contribution, each component clamped at 255.
 
     All terms are >= 0, so clamping once after the sum equals OMERO's per-step clamp. When no
-    component can exceed 255 (e.g. distinct primary colours) the sum is done in byte lanes of a
-    uint32; otherwise in 16-bit lanes of a uint64, then saturated.
+    component can exceed 255 (e.g. distinct primary colours) the sum is done in the byte lanes
+    of a uint32; otherwise in 16-bit lanes of a uint64, then saturated.
     """
     n = out.shape[0]
-    totals = [sum(t.lane_max[c] for t in tables) for c in range(3)]
-    if max(totals) <= 255:
+    if max(sum(t.lane_max[c] for t in tables) for c in range(3)) <= 255:
         acc, part = scratch("acc32", n, np.uint32), scratch("part32", n, np.uint32)
-        np.take(tables[0].rgb32, indices[0].reshape(-1), out=acc, mode="clip")
+        _gather(tables[0].rgb32, indices[0], acc)
         for table, index in zip(tables[1:], indices[1:]):
-            np.take(table.rgb32, index.reshape(-1), out=part, mode="clip")
-            acc += part
-        _bytes_to_rgb(acc, out)
+            acc += _gather(table.rgb32, index, part)
+        _packed_to_rgb(acc, out)
         return
     acc, part = scratch("acc64", n, np.uint64), scratch("part64", n, np.uint64)
-    np.take(tables[0].rgb64, indices[0].reshape(-1), out=acc, mode="clip")
+    _gather(tables[0].rgb64, indices[0], acc)
     for table, index in zip(tables[1:], indices[1:]):
-        np.take(table.rgb64, index.reshape(-1), out=part, mode="clip")
-        acc += part
-    lanes = acc.view(np.uint16).reshape(-1, 4)
-    np.minimum(lanes, 255, out=lanes)
-    out[:] = lanes[:, :3]
+        acc += _gather(table.rgb64, index, part)
+    lanes = acc.view(np.uint16)
+    np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
+    narrow = scratch("narrow", lanes.size, np.uint8)
+    np.copyto(narrow, lanes, casting="unsafe")
+    _packed_to_rgb(narrow.view(np.uint32), out)

@@ -52,9 +52,9 @@ def render_rgb(
     if greyscale:
         active = active[:1]
     h, w = _plane_shape(planes, active, pixels)
-    out = np.zeros((h, w, 3), dtype=np.uint8)
-    if not active:
-        return out
+    if not active or h * w == 0:
+        return np.zeros((h, w, 3), dtype=np.uint8)
+    out = np.empty((h, w, 3), dtype=np.uint8)
     apply_alpha = any(settings.channels[i].rgba[3] != 255 for i in active)
     tables, indices = [], []
     for i in active:

@@ -31,6 +31,7 @@ class ChannelTable:
     discrete: np.ndarray  # uint8 discrete value after the codomain chain
     rgb32: np.ndarray  # uint32 whose bytes are R, G, B, 0 (native order)
     rgb64: np.ndarray  # uint64 whose uint16 lanes are R, G, B, 0
+    grey32: np.ndarray  # uint32 whose bytes are D, D, D, 0 (D = discrete value)
     lane_max: tuple[int, int, int]  # largest R, G, B this channel can add
 
     def index(self, plane: np.ndarray) -> np.ndarray:
@@ -62,7 +63,9 @@ def build_table(setup: QuantumSetup, channel: ChannelSettings, lut: np.ndarray |
     contribution = colour_contribution(channel.rgba, lut, apply_alpha)
     rgb = contribution[discrete]
     lane_max = tuple(int(m) for m in contribution.max(axis=0))
-    return ChannelTable(setup, discrete, _pack(rgb, np.uint8), _pack(rgb, np.uint16), lane_max)
+    grey = np.repeat(discrete[:, None], 3, axis=1)
+    return ChannelTable(setup, discrete, _pack(rgb, np.uint8), _pack(rgb, np.uint16),
+                        _pack(grey, np.uint8), lane_max)
 
 
 class TableCache:
