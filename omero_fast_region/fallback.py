@@ -28,7 +28,11 @@ STOCK_NAMES = {
 
 
 def stock_view(request: Any, endpoint: str) -> Callable | None:
-    """The stock view function for ``endpoint``, or None when OMERO.web is not installed."""
+    """The stock view function for ``endpoint``; None in standalone mode or without OMERO.web."""
+    from .config import get_config
+
+    if get_config().standalone:
+        return None
     intercepted = getattr(request, STOCK_ATTR, None)
     if intercepted is not None:
         return intercepted
