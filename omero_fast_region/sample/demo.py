@@ -46,7 +46,8 @@ def _nice_rendering(data: np.ndarray) -> dict:
 
 def write_demo_data(folder: str, size: int = 4096) -> str:
     """Write every sample image and the catalog into ``folder``; returns the catalog path."""
-    os.makedirs(folder, exist_ok=True)
+    for sub in ("ngff", "Pixels", "tiff"):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
     big = make_cells(size, size, size_z=3, size_c=4, seed=7)
     write_ngff(os.path.join(folder, "ngff", "cells.zarr"), big, version="0.4", chunks=(512, 512), levels=5)
     small = make_cells(1024, 768, size_z=5, size_c=3, seed=11)
