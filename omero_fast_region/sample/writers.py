@@ -175,7 +175,8 @@ def write_bioformats2raw(path: str, images: Sequence[np.ndarray], version: str =
     ome = tifffile.OmeXml()
     for index, image in enumerate(images):
         image = _check_5d(image)
-        ome.addimage(image.dtype, image.shape, image.shape, axes="TCZYX")
+        t, c, z, y, x = image.shape
+        ome.addimage(image.dtype, image.shape, (t * c * z, 1, 1, y, x, 1), axes="TCZYX")
         write_ngff(os.path.join(path, str(index)), image, version, **kwargs)
     zarr.open_group(zarr.storage.LocalStore(os.path.join(path, "OME")), mode="w", zarr_format=zarr_format)
     with open(os.path.join(path, "OME", "METADATA.ome.xml"), "w", encoding="utf-8") as handle:

@@ -28,7 +28,7 @@ def sample(pixel_type: str = "uint16", shape=(2, 3, 3, 70, 90), seed: int = 0) -
     rng = np.random.default_rng(seed)
     if dtype.kind == "f":
         data = rng.normal(0, 1e3, shape).astype(dtype)
-        data.flat[0], data.flat[1] = -3.5e38 if dtype.itemsize == 4 else -1e300, 1e-30
+        data.flat[0], data.flat[1] = -3.4e38 if dtype.itemsize == 4 else -1e300, 1e-30
     else:
         info = np.iinfo(dtype)
         data = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
