@@ -58,9 +58,10 @@ def project(stack: np.ndarray, algorithm: str, pixel_type: str) -> np.ndarray:
     """Project ``stack`` (n, h, w), exactly the planes of :func:`projection_planes`, to (h, w).
 
     Arithmetic is double, planes are added in order. Max starts from 0 (so all-negative data
-    projects to 0); mean of no planes is NaN, stored as 0 in integer types; results above the
-    type's maximum (``Integer.MAX_VALUE`` for float/double) are capped; the result has the
-    source pixel type.
+    projects to 0); mean of no planes is NaN, stored as 0 in integer types; mean and sum above
+    the type's maximum (``Integer.MAX_VALUE`` for float/double) are capped, max is not (but
+    storing through Java's ``(int)`` saturates uint32 at 2^31 - 1); the result has the source
+    pixel type.
     """
     _check_algorithm(algorithm)
     check_pixel_type(pixel_type)
@@ -77,6 +78,6 @@ def project(stack: np.ndarray, algorithm: str, pixel_type: str) -> np.ndarray:
         if algorithm == "intmean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 result /= stack.shape[0]
-    type_max = projection_type_max(pixel_type)
-    np.minimum(result, type_max, out=result, where=~np.isnan(result))
+        type_max = projection_type_max(pixel_type)
+        np.minimum(result, type_max, out=result, where=~np.isnan(result))
     return _store(result, pixel_type)
