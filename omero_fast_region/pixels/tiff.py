@@ -81,6 +81,8 @@ class TiffSource(ChunkedArraySource):
         return tif
 
     def _levels(self, tif: tifffile.TiffFile, pixels: PixelsInfo | None):
+        if not tif.series:
+            raise Unsupported(f"{self.path} holds no image tifffile can read")
         if not 0 <= self.series < len(tif.series):
             raise NotFound(f"{self.path} has no series {self.series}")
         series = tif.series[self.series]

@@ -54,10 +54,14 @@ def _check_5d(data: np.ndarray) -> np.ndarray:
     return data
 
 
+def _make_parent(path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+
 def write_romio(path: str, data: np.ndarray) -> str:
     """OMERO's raw ``Pixels/<id>``: headerless, big-endian, XYZCT (X fastest) — C order of (T, C, Z, Y, X)."""
     data = _check_5d(data)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    _make_parent(path)
     np.ascontiguousarray(data, dtype=data.dtype.newbyteorder(">")).tofile(path)
     return path
 
@@ -204,6 +208,7 @@ def write_ome_tiff(
 ) -> str:
     """An OME-TIFF (BigTIFF), one series per array, lower levels in SubIFDs; ``tile`` is (w, h)."""
     images = [data] if isinstance(data, np.ndarray) else list(data)
+    _make_parent(path)
     with tifffile.TiffWriter(path, bigtiff=True, ome=True) as tif:
         for image in images:
             pyramid = _pyramid(_check_5d(image), levels)
@@ -221,8 +226,12 @@ def write_ome_tiff(
 
 
 def omero_pyramid_resolutions(tile_w: int, tile_h: int) -> int:
-    """6 resolutions (5 decompositions, the JAI default), fewer only when a tile is too small for them."""
-    return max(1, min(6, int(math.log2(min(tile_w, tile_h))) + 1))
+    """6 resolutions (5 decompositions, the JAI default) for OMERO's 256-pixel tiles.
+
+    imagecodecs' encoder keeps the smallest resolution at least 8 pixels, so smaller tiles
+    get fewer (64 -> 4, 32 -> 3).
+    """
+    return max(1, min(6, int(math.log2(min(tile_w, tile_h))) - 2))
 
 
 def write_omero_pyramid(path: str, data: np.ndarray, tile: Sequence[int] = (256, 256), threads: int | None = None) -> str:
@@ -248,6 +257,7 @@ def write_omero_pyramid(path: str, data: np.ndarray, tile: Sequence[int] = (256,
         block[: part.shape[0], : part.shape[1]] = part
         return imagecodecs.jpeg2k_encode(block, level=0, codecformat="J2K", reversible=True, resolutions=resolutions, mct=False)
 
+    _make_parent(path)
     jobs = [(p, y, x) for p in range(len(planes)) for y in range(0, height, th) for x in range(0, width, tw)]
     with ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool:
         tiles = pool.map(encode, jobs)

@@ -43,7 +43,7 @@ def pixels_of(data: np.ndarray, pixel_type: str) -> PixelsInfo:
 
 def regions(width: int, height: int, tile: tuple[int, int]):
     """Regions that cross chunk edges, touch the image edges, cover one pixel and the whole level."""
-    tw, th = tile
+    tw, th = min(tile[0], width), min(tile[1], height)
     yield 0, 0, width, height
     yield 0, 0, 1, 1
     yield width - 1, height - 1, 1, 1
