@@ -8,34 +8,17 @@ keeps megabyte temporaries (and their page faults) off the hot path.
 
 from __future__ import annotations
 
-import threading
 from typing import Sequence
 
 import numpy as np
 
+from .scratch import scratch
 from .tables import ChannelTable
 
-_scratch = threading.local()
-
-
-def scratch(name: str, size: int, dtype: type, fill: int | None = None) -> np.ndarray:
-    """A per-thread reusable 1-D buffer; with ``fill`` it is kept filled with that constant."""
-    buffers = _scratch.__dict__.setdefault("buffers", {})
-    buf = buffers.get(name)
-    if buf is None or buf.size < size or buf.dtype != dtype:
-        buf = np.empty(size, dtype=dtype) if fill is None else np.full(size, fill, dtype=dtype)
-        buffers[name] = buf
-    return buf[:size]
-
-
-def _gather(table: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out[i] = table[index[i]]``; indices go through an intp scratch (numpy's fast take path)."""
-    flat = index.reshape(-1)
-    if flat.dtype != np.intp:
-        positions = scratch("positions", flat.size, np.intp)
-        np.copyto(positions, flat)
-        flat = positions
-    return np.take(table, flat, out=out, mode="clip")
+def _gather(table: ChannelTable, packed: np.ndarray, plane: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[i] = packed[position of pixel i]``, positions in an intp scratch (numpy's fast take)."""
+    positions = table.positions(plane, scratch("positions", out.size, np.intp))
+    return np.take(packed, positions, out=out, mode="clip")
 
 
 def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
@@ -51,13 +34,13 @@ def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
     out[-1] = packed[-1:].view(np.uint8)[:3]
 
 
-def compose_greyscale(table: ChannelTable, index: np.ndarray, out: np.ndarray) -> None:
+def compose_greyscale(table: ChannelTable, plane: np.ndarray, out: np.ndarray) -> None:
     """``GreyScaleStrategy``: the discrete value of the first active channel in R, G and B."""
-    packed = _gather(table.grey32, index, scratch("acc32", out.shape[0], np.uint32))
+    packed = _gather(table, table.grey32, plane, scratch("acc32", out.shape[0], np.uint32))
     _packed_to_rgb(packed, out)
 
 
-def compose_rgb(tables: Sequence[ChannelTable], indices: Sequence[np.ndarray], out: np.ndarray) -> None:
+def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], out: np.ndarray) -> None:
     """``HSBStrategy``: add every active channel's contribution, each component clamped at 255.
 
     All terms are >= 0, so clamping once after the sum equals OMERO's per-step clamp. When no
@@ -67,15 +50,15 @@ def compose_rgb(tables: Sequence[ChannelTable], indices: Sequence[np.ndarray], o
     n = out.shape[0]
     if max(sum(t.lane_max[c] for t in tables) for c in range(3)) <= 255:
         acc, part = scratch("acc32", n, np.uint32), scratch("part32", n, np.uint32)
-        _gather(tables[0].rgb32, indices[0], acc)
-        for table, index in zip(tables[1:], indices[1:]):
-            acc += _gather(table.rgb32, index, part)
+        _gather(tables[0], tables[0].rgb32, planes[0], acc)
+        for table, plane in zip(tables[1:], planes[1:]):
+            acc += _gather(table, table.rgb32, plane, part)
         _packed_to_rgb(acc, out)
         return
     acc, part = scratch("acc64", n, np.uint64), scratch("part64", n, np.uint64)
-    _gather(tables[0].rgb64, indices[0], acc)
-    for table, index in zip(tables[1:], indices[1:]):
-        acc += _gather(table.rgb64, index, part)
+    _gather(tables[0], tables[0].rgb64, planes[0], acc)
+    for table, plane in zip(tables[1:], planes[1:]):
+        acc += _gather(table, table.rgb64, plane, part)
     lanes = acc.view(np.uint16)
     np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
     narrow = scratch("narrow", lanes.size, np.uint8)

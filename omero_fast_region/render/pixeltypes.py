@@ -49,12 +49,15 @@ class TypeRange:
 
 
 def type_range(pixel_type: str, significant_bits: int | None = None) -> TypeRange:
-    """Pixel-type range (§1.2); float/double use Bio-Formats' ``Integer.MIN/MAX_VALUE``."""
+    """Pixel-type range (§1.2); float/double use Bio-Formats' ``Integer.MIN/MAX_VALUE``.
+
+    A non-positive ``significant_bits`` is treated as absent (OMERO would build an empty range).
+    """
     check_pixel_type(pixel_type)
     if pixel_type in FLOATING:
         return TypeRange(float(_INT_MIN), float(_INT_MAX))
     size = BIT_SIZES[pixel_type]
-    bits = min(significant_bits if significant_bits is not None else size, size)
+    bits = min(significant_bits if significant_bits and significant_bits > 0 else size, size)
     if pixel_type in SIGNED:
         return TypeRange(-(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1)
     return TypeRange(0.0, 2.0**bits - 1)

@@ -18,6 +18,7 @@ from .families import DEVICE_MAX, Normalisation, check_bit_resolution, check_map
 from .javamath import java_byte_unsigned, java_int, java_round
 from .model import ChannelSettings, RenderSettings
 from .pixeltypes import DTYPES, LUT_TYPES, check_pixel_type, interval_is_valid, type_range
+from .scratch import scratch
 
 _DECILE = 10
 
@@ -200,18 +201,32 @@ def middle_range_buckets(setup: QuantumSetup) -> np.ndarray:
     return np.concatenate([np.array([ws, we, ws + step / 2]), buckets])
 
 
-def middle_range_index(values: np.ndarray, setup: QuantumSetup) -> np.ndarray:
-    """Index into :func:`middle_range_buckets` for each value (NaN takes bucket 0, as ``(int) NaN``)."""
-    ws, we = setup.window_start, setup.window_end
-    count = setup.cd_end - setup.cd_start + 1
+def middle_range_index(values: np.ndarray, setup: QuantumSetup, out: np.ndarray) -> np.ndarray:
+    """Write each value's index into :func:`middle_range_buckets` to intp ``out``.
+
+    ``v - ws`` has the exact sign of ``v - ws``, so ``v < ws`` and ``v == ws`` are read from it;
+    NaN takes bucket 0 like Java's ``(int) NaN``. Work buffers are per-thread scratch.
+    """
+    ws, we = np.float64(setup.window_start), np.float64(setup.window_end)  # strong: float32 data
+    count = setup.cd_end - setup.cd_start + 1                                # is compared in double
     step = abs(we - ws) / count
-    v = np.asarray(values, dtype=np.float64)
+    offset = scratch("middle_offset", out.size, np.float64)
+    flags = scratch("middle_flags", out.size, np.bool_)
     with np.errstate(all="ignore"):
-        bucket = np.fmin(np.fmax((v - ws) / step, 0.0), count + 1).astype(np.intp) + 3
-    bucket[v == ws] = 2
-    bucket[v > we] = 1
-    bucket[v < ws] = 0
-    return bucket
+        np.subtract(values, ws, out=offset)
+        np.divide(offset, step, out=offset)
+        np.fmax(offset, 0.0, out=offset)
+        np.fmin(offset, count + 1, out=offset)
+        np.copyto(out, offset, casting="unsafe")  # truncation of a value >= 0
+        out += 3
+        np.subtract(values, ws, out=offset)
+        np.equal(offset, 0.0, out=flags)
+        np.copyto(out, 2, where=flags)
+        np.greater(values, we, out=flags)
+        np.copyto(out, 1, where=flags)
+        np.less(offset, 0.0, out=flags)
+        np.copyto(out, 0, where=flags)
+    return out
 
 
 def quantize_float_table(setup: QuantumSetup) -> np.ndarray:

@@ -56,7 +56,7 @@ def render_rgb(
         return np.zeros((h, w, 3), dtype=np.uint8)
     out = np.empty((h, w, 3), dtype=np.uint8)
     apply_alpha = any(settings.channels[i].rgba[3] != 255 for i in active)
-    tables, indices = [], []
+    tables = []
     for i in active:
         channel = settings.channels[i]
         lut = luts.get(channel.lut) if (luts is not None and not greyscale) else None
@@ -64,10 +64,9 @@ def render_rgb(
         table = channel_table(pixels.pixel_type, pixels.significant_bits, stats, channel, settings,
                               lut, apply_alpha and not greyscale)
         tables.append(table)
-        indices.append(table.index(planes[i]))
     flat = out.reshape(-1, 3)
     if greyscale:
-        compose_greyscale(tables[0], indices[0], flat)
+        compose_greyscale(tables[0], planes[active[0]], flat)
     else:
-        compose_rgb(tables, indices, flat)
+        compose_rgb(tables, [planes[i] for i in active], flat)
     return out

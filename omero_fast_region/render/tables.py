@@ -25,7 +25,7 @@ from .quantize import (QuantumSetup, middle_range_index, quantize_float_table, q
 
 @dataclass(frozen=True)
 class ChannelTable:
-    """Lookup tables of one channel, all indexed by :meth:`index` of a plane."""
+    """Lookup tables of one channel, all indexed by the :meth:`positions` of a plane's pixels."""
 
     setup: QuantumSetup
     discrete: np.ndarray  # uint8 discrete value after the codomain chain
@@ -34,15 +34,16 @@ class ChannelTable:
     grey32: np.ndarray  # uint32 whose bytes are D, D, D, 0 (D = discrete value)
     lane_max: tuple[int, int, int]  # largest R, G, B this channel can add
 
-    def index(self, plane: np.ndarray) -> np.ndarray:
-        """The table index of every pixel of ``plane``."""
-        if self.setup.pixel_type in LUT_TYPES:
-            dtype = DTYPES[self.setup.pixel_type]
-            data = np.asarray(plane)
-            if data.dtype != dtype:
-                data = data.astype(dtype)
-            return data.view(np.dtype(f"u{dtype.itemsize}"))
-        return middle_range_index(plane, self.setup)
+    def positions(self, plane: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write the table position of every pixel of ``plane`` (flattened) into intp ``out``."""
+        data = np.asarray(plane).reshape(-1)
+        if self.setup.pixel_type not in LUT_TYPES:
+            return middle_range_index(data, self.setup, out)
+        dtype = DTYPES[self.setup.pixel_type]
+        if data.dtype != dtype:
+            data = data.astype(dtype)
+        np.copyto(out, data.view(np.dtype(f"u{dtype.itemsize}")))
+        return out
 
 
 def _pack(rgb: np.ndarray, lane: type) -> np.ndarray:

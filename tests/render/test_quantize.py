@@ -161,3 +161,33 @@ def test_refusal_is_a_400() -> None:
 def test_int8_and_int16_planes_index_tables_by_bit_pattern() -> None:
     values = np.arange(-128, 128)
     assert grey("int8", values, (-128, 127)) == list(range(256))
+
+
+def _java_middle_range(value: float, ws: float, we: float, count: int) -> float:
+    """``QuantumStrategy.getMiddleRange`` transcribed with Python floats (doubles)."""
+    if value < ws:
+        return ws
+    if value > we:
+        return we
+    step = abs(we - ws) / count
+    if value == ws:
+        return ws + step / 2
+    v = 0 if math.isnan(value) else int((value - ws) / step)
+    return (ws + (v - 1) * step + ws + v * step) / 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint32])
+def test_middle_range_is_computed_in_double_for_every_input_type(dtype) -> None:
+    from omero_fast_region.render import ChannelSettings, RenderSettings
+    from omero_fast_region.render.quantize import (middle_range_buckets, middle_range_index,
+                                                   setup_channel)
+    pixel_type = {np.float32: "float", np.float64: "double", np.int32: "int32", np.uint32: "uint32"}[dtype]
+    rng = np.random.default_rng(7)
+    ws, we = 0.1, 1000.3
+    raw = np.concatenate([rng.uniform(-10, 1100, 2000), [ws, we, 0.1 + 1e-9, np.nextafter(we, 2000)]])
+    values = raw.astype(dtype)
+    setup = setup_channel(pixel_type, None, None, ChannelSettings(window=(ws, we)), RenderSettings())
+    index = middle_range_index(values, setup, np.empty(values.size, np.intp))
+    got = middle_range_buckets(setup)[index]
+    expected = [_java_middle_range(float(v), ws, we, 256) for v in values]
+    assert got.tolist() == expected
