@@ -1,0 +1,246 @@
+"""One benchmark run: data -> servers -> probes -> warm-up -> concurrency sweep -> ab -> cold -> floor.
+
+Every server is started here and stopped (its whole process group) before the next one starts,
+also when something fails. Results are one JSON document (see :func:`run`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .data import BIG_IDS, FULL, QUICK, BenchData, drop_from_page_cache, ensure_data, resident_bytes
+from .floor import run_floor
+from .hosted import HostedSetup, hosted_unavailable
+from .load import run_ab, run_wrk
+from .processes import Deployment, GunicornServer, ProcessSampler, RedisServer, loadavg, machine
+from .workloads import Workload, build_workloads
+
+STANDALONE_SETTINGS = "omero_fast_region.standalone_settings"
+
+
+@dataclass
+class Options:
+    quick: bool = False
+    seconds: float = 5.0
+    warmup_seconds: float = 3.0
+    concurrency: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 32])
+    workloads: list[str] | None = None  # None: all
+    sweep_workloads: list[str] | None = None  # workloads swept over every concurrency; others at 2× workers
+    deployments: list[str] = field(default_factory=lambda: ["standalone-sync", "standalone-gthread",
+                                                            "hosted-sync", "hosted-gthread"])
+    workers: int = 2
+    threads: int = 4
+    ab: bool = True
+    ab_requests: int = 5000
+    ab_concurrency: list[int] = field(default_factory=lambda: [20, 100])
+    cold: bool = True
+    floor: bool = True
+    floor_rounds: int = 2
+
+    @classmethod
+    def quick_defaults(cls) -> "Options":
+        return cls(quick=True, seconds=2.0, warmup_seconds=1.0, concurrency=[2], deployments=["standalone-sync", "hosted-sync"],
+                   ab_requests=200, ab_concurrency=[20], floor_rounds=1)
+
+
+def parse_deployment(name: str, workers: int, threads: int) -> Deployment:
+    mode, worker_class = name.split("-", 1)
+    if mode not in ("standalone", "hosted") or worker_class not in ("sync", "gthread"):
+        raise ValueError(f"unknown deployment {name!r} (standalone|hosted)-(sync|gthread)")
+    return Deployment(mode, worker_class, workers, threads)
+
+
+def standalone_env(data: BenchData) -> dict[str, str]:
+    return {"OMERO_FAST_REGION_CATALOG": "local:" + str(data.catalog), "DJANGO_SETTINGS_MODULE": STANDALONE_SETTINGS}
+
+
+def probe(server: GunicornServer, workload: Workload, headers: dict[str, str]) -> str | None:
+    """None if the workload's first path answers 2xx, else why not (the endpoint may not exist yet)."""
+    status, _, body = server.get(workload.paths[0], headers)
+    if 200 <= status < 300:
+        return None
+    return f"probe answered {status}: {body[:120].decode('utf-8', 'replace')}"
+
+
+def measure(server: GunicornServer, workload: Workload, connections: int, seconds: float,
+            headers: dict[str, str], extra_pids: dict[str, list[int]]) -> dict:
+    """One bounded wrk run with the workers' (and Redis's) CPU and faults sampled around it."""
+    sampler = ProcessSampler({"workers": server.worker_pids(), **extra_pids})
+    load_before = loadavg()
+    sampler.start()
+    result = run_wrk(server.port, workload.paths, connections, seconds, headers)
+    usage = sampler.stop()
+    requests = max(1, result["requests"])
+    workers = usage.pop("workers")
+    result.update({
+        "cpu_ms_per_request": round(workers["cpu_s"] * 1000.0 / requests, 3),
+        "minflt_per_request": round(workers["minflt"] / requests, 1),
+        "worker_cpu_utilisation": round(workers["cpu_s"] / max(result["seconds"], 1e-9), 2),
+        "rss_mib": workers["rss_mib"],
+        "loadavg_before": load_before,
+    })
+    for name, other in usage.items():
+        result[f"{name}_cpu_ms_per_request"] = round(other["cpu_s"] * 1000.0 / requests, 3)
+    return result
+
+
+def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str, str],
+                     iviewer: dict[str, Workload]) -> dict:
+    """First tile of unseen images (files dropped from the page cache), then the same tile warm."""
+    out: dict = {}
+    warm_path = iviewer["iviewer-ngff"].paths[0].replace(f"/{BIG_IDS['ngff']}/", f"/{data.small_ids[0]}/", 1)
+    t0 = time.perf_counter()
+    status, _, _ = server.get(warm_path.split("?")[0] + "?tile=0,0,0,512,512&c=1|100:4000$0000FF&m=c&q=0.9", headers)
+    out["first_request_of_process_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
+    for _ in range(6):  # make sure both workers have started Django and loaded the catalog
+        server.get(f"/webgateway/render_image_region/{data.small_ids[1]}/0/0/?tile=0,0,0,256,256&c=1|100:4000$0000FF&m=c", headers)
+    for fmt, image_id in BIG_IDS.items():
+        workload = iviewer.get(f"iviewer-{fmt}")
+        if workload is None:
+            continue
+        files = data.files(image_id)
+        drop_from_page_cache(files)
+        path = next(p for p in workload.paths if "tile=0," in p)
+        entry = {"path": path, "resident_bytes_before": resident_bytes(files)}
+        entry.update(_timed_get(server, path, headers, "cold"))
+        for _ in range(2 * server.deployment.workers):  # every worker has now opened it and built its tables
+            server.get(path, headers)
+        entry.update(_timed_get(server, path, headers, "warm"))
+        out[fmt] = entry
+    return out
+
+
+def _timed_get(server: GunicornServer, path: str, headers: dict[str, str], label: str) -> dict:
+    t0 = time.perf_counter()
+    status, response_headers, _ = server.get(path, headers)
+    return {f"{label}_ms": round((time.perf_counter() - t0) * 1000.0, 2), f"{label}_status": status,
+            f"{label}_server_timing": response_headers.get("server-timing", "")}
+
+
+def _workloads_for(options: Options, workloads: list[Workload]) -> list[Workload]:
+    if options.workloads is None:
+        return workloads
+    return [w for w in workloads if w.name in options.workloads]
+
+
+def run(options: Options) -> dict:
+    """Run everything the options ask for; returns the results document."""
+    profile = QUICK if options.quick else FULL
+    data = ensure_data(profile)
+    workloads = _workloads_for(options, build_workloads(data))
+    iviewer = {w.name: w for w in workloads if w.name.startswith("iviewer-")}
+    results: dict = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "loadavg_start": loadavg(),
+        "options": asdict(options),
+        "data": {"profile": asdict(profile), "folder": str(data.folder)},
+        "workloads": {w.name: {"paths": len(w.paths), "kind": w.kind, "note": w.note, "example": w.paths[0]}
+                      for w in workloads},
+        "deployments": {},
+        "skipped": {},
+    }
+    with contextlib.ExitStack() as stack:
+        redis = stack.enter_context(RedisServer())
+        for name in options.deployments:
+            deployment = parse_deployment(name, options.workers, options.threads)
+            if deployment.mode == "hosted":
+                reason = hosted_unavailable()
+                if reason:
+                    results["skipped"][deployment.name] = reason
+                    print(f"benchmarks: skipping {deployment.name}: {reason}", flush=True)
+                    continue
+            results["deployments"][deployment.name] = run_deployment(options, deployment, data, workloads, iviewer, redis)
+        if options.floor:
+            results["floor"] = run_floors(options, data, workloads)
+    results["loadavg_end"] = loadavg()
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return results
+
+
+def run_deployment(options: Options, deployment: Deployment, data: BenchData, workloads: list[Workload],
+                   iviewer: dict[str, Workload], redis: RedisServer) -> dict:
+    print(f"benchmarks: {deployment.name}", flush=True)
+    out: dict = {"deployment": asdict(deployment), "workloads": {}, "skipped": {}}
+    with contextlib.ExitStack() as stack:
+        if deployment.mode == "hosted":
+            hosted = stack.enter_context(HostedSetup(data, redis))
+            env, headers = hosted.env, hosted.headers()
+            extra_pids = {"redis": [redis.pid], **hosted.extra_pids()}
+        else:
+            env, headers, extra_pids, hosted = standalone_env(data), {}, {}, None
+        server = stack.enter_context(GunicornServer(deployment, env))
+        if options.cold:
+            out["cold"] = cold_first_tiles(server, data, headers, iviewer)
+            if hosted is not None:
+                out["cold_session"] = hosted.cold_session(server, iviewer)
+        two_per_worker = 2 * deployment.workers
+        for workload in workloads:
+            reason = probe(server, workload, headers)
+            if reason:
+                out["skipped"][workload.name] = reason
+                print(f"  {workload.name}: skipped ({reason})", flush=True)
+                continue
+            run_wrk(server.port, workload.paths, deployment.workers, options.warmup_seconds, headers)
+            swept = options.sweep_workloads is None or workload.name in options.sweep_workloads
+            levels = options.concurrency if swept else [two_per_worker]
+            points = []
+            for connections in levels:
+                point = measure(server, workload, connections, options.seconds, headers, extra_pids)
+                points.append(point)
+                lat = point["latency_ms"]
+                print(f"  {workload.name:18s} c={connections:<3d} {point['rps']:8.1f} req/s  p50 {lat['p50']:7.2f}  "
+                      f"p99 {lat['p99']:7.2f} ms  cpu {point['cpu_ms_per_request']:6.2f} ms/req  "
+                      f"non2xx {point['non2xx']}  errors {sum(point['errors'].values())}", flush=True)
+            out["workloads"][workload.name] = points
+        thumbs = next((w for w in workloads if w.name == "render_thumbnail"), None)
+        if options.ab and thumbs is not None and "render_thumbnail" not in out["skipped"]:
+            out["ab"] = []
+            cookie = headers.get("Cookie")
+            for concurrency in options.ab_concurrency:
+                sampler = ProcessSampler({"workers": server.worker_pids()})
+                sampler.start()
+                result = run_ab(server.port, thumbs.paths[0], options.ab_requests, concurrency,
+                                time_limit=120 if not options.quick else 20, cookie=cookie)
+                usage = sampler.stop()["workers"]
+                result["cpu_ms_per_request"] = round(usage["cpu_s"] * 1000.0 / max(1, result["complete"] or 1), 3)
+                out["ab"].append(result)
+                print(f"  ab render_thumbnail -c {concurrency}: {result['rps']} req/s, mean {result['mean_ms']} ms, "
+                      f"failed {result['failed']}, non2xx {result['non2xx']}", flush=True)
+        out["worker_rss_mib_end"] = ProcessSampler({"w": server.worker_pids()}).stop()["w"]["rss_mib"]
+    return out
+
+
+def run_floors(options: Options, data: BenchData, workloads: list[Workload]) -> dict:
+    """The in-process floor of every workload (stages for region workloads, WSGI for all)."""
+    print("benchmarks: in-process floor", flush=True)
+    out: dict = {}
+    env = standalone_env(data)
+    for workload in workloads:
+        entry: dict = {}
+        if workload.kind == "region":
+            entry["stages"] = run_floor("stages", workload.paths, env, options.floor_rounds, catalog=str(data.catalog))
+        wsgi = run_floor("wsgi", workload.paths, env, options.floor_rounds)
+        if wsgi["statuses"] and all(code.startswith("2") for code in wsgi["statuses"]):
+            entry["wsgi_standalone"] = wsgi
+        else:
+            entry["wsgi_standalone_skipped"] = wsgi["statuses"]
+        out[workload.name] = entry
+        stages = entry.get("stages", {}).get("cpu_ms", {})
+        print(f"  {workload.name:18s} stages total {stages.get('total', {}).get('mean', '-')} ms  "
+              f"wsgi {entry.get('wsgi_standalone', {}).get('cpu_ms', {}).get('mean', '-')} ms", flush=True)
+    return out
+
+
+def results_path(results: dict, folder: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kind = "quick" if results["options"]["quick"] else "full"
+    return folder / f"{kind}-{stamp}.json"
+
+
+def default_results_dir() -> Path:
+    return Path(os.environ.get("OMERO_FAST_REGION_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
