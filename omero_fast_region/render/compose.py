@@ -40,6 +40,18 @@ def compose_greyscale(table: ChannelTable, plane: np.ndarray, out: np.ndarray) -
     _packed_to_rgb(packed, out)
 
 
+def _sum_packed(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], wide: bool,
+                n: int) -> np.ndarray:
+    """Sum the channels' packed contributions (uint32 byte lanes, or uint64 16-bit lanes if wide)."""
+    dtype, suffix = (np.uint64, "64") if wide else (np.uint32, "32")
+    acc, part = scratch("acc" + suffix, n, dtype), scratch("part" + suffix, n, dtype)
+    packed = [t.rgb64 if wide else t.rgb32 for t in tables]
+    _gather(tables[0], packed[0], planes[0], acc)
+    for table, table_packed, plane in zip(tables[1:], packed[1:], planes[1:]):
+        acc += _gather(table, table_packed, plane, part)
+    return acc
+
+
 def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], out: np.ndarray) -> None:
     """``HSBStrategy``: add every active channel's contribution, each component clamped at 255.
 
@@ -48,19 +60,12 @@ def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], ou
     of a uint32; otherwise in 16-bit lanes of a uint64, then saturated.
     """
     n = out.shape[0]
-    if max(sum(t.lane_max[c] for t in tables) for c in range(3)) <= 255:
-        acc, part = scratch("acc32", n, np.uint32), scratch("part32", n, np.uint32)
-        _gather(tables[0], tables[0].rgb32, planes[0], acc)
-        for table, plane in zip(tables[1:], planes[1:]):
-            acc += _gather(table, table.rgb32, plane, part)
-        _packed_to_rgb(acc, out)
-        return
-    acc, part = scratch("acc64", n, np.uint64), scratch("part64", n, np.uint64)
-    _gather(tables[0], tables[0].rgb64, planes[0], acc)
-    for table, plane in zip(tables[1:], planes[1:]):
-        acc += _gather(table, table.rgb64, plane, part)
-    lanes = acc.view(np.uint16)
-    np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
-    narrow = scratch("narrow", lanes.size, np.uint8)
-    np.copyto(narrow, lanes, casting="unsafe")
-    _packed_to_rgb(narrow.view(np.uint32), out)
+    wide = max(sum(t.lane_max[c] for t in tables) for c in range(3)) > 255
+    acc = _sum_packed(tables, planes, wide, n)
+    if wide:
+        lanes = acc.view(np.uint16)
+        np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
+        narrow = scratch("narrow", lanes.size, np.uint8)
+        np.copyto(narrow, lanes, casting="unsafe")
+        acc = narrow.view(np.uint32)
+    _packed_to_rgb(acc, out)
