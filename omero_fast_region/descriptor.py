@@ -51,3 +51,33 @@ class ImageDescriptor:
     dataset: dict | None = field(default=None, compare=False, hash=False)
     rendering_defs: tuple[RenderingDef, ...] = ()  # all the user can choose from (rdefId)
     version: str = ""  # changes when the pixel data or settings change (ETag component)
+    # imgData extras (optional; marshal.imageMarshal, omero-web.md §7)
+    archived: bool = False
+    creation_date: str | None = None  # ISO 8601, or epoch seconds; imageTimestamp without acquisition_date
+    project: dict | None = field(default=None, compare=False, hash=False)  # {"id", "name", "description"}
+    well_id: int | None = None
+    nominal_magnification: float | None = None
+
+
+@dataclass(frozen=True)
+class MaskDescriptor:
+    """One Mask shape: a packed-bit mask (``bytes_path``) or an NGFF label image (``label_path``).
+
+    ``fill_color`` is OMERO's packed RGBA int (``r<<24|g<<16|b<<8|a``, signed or not), None for
+    the default opaque yellow. ``x``/``y``/``width``/``height`` place the mask on its image.
+    """
+
+    id: int
+    image_id: int
+    x: float = 0.0
+    y: float = 0.0
+    width: int = 0
+    height: int = 0
+    bytes_path: str | None = None
+    label_path: str | None = None
+    root: str = ""
+    fill_color: int | None = None
+    the_z: int | None = None
+    the_t: int | None = None
+    the_c: int | None = None
+    uuid: str | None = None

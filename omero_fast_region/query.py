@@ -17,7 +17,8 @@ from .render.model import ChannelSettings, RenderSettings
 
 FAMILIES = ("linear", "polynomial", "exponential", "logarithmic")
 PROJECTIONS = ("intmax", "intmean", "intsum")
-FORMATS = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "tif": "image/tiff", "tiff": "image/tiff"}
+FORMATS = ("jpeg", "png", "tif")
+FORMAT_ALIASES = {"jpg": "jpeg", "tiff": "tif"}
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,7 @@ class RenderQuery:
     """Everything a render request may change, parsed."""
 
     channels: tuple[ChannelSpec, ...] | None = None  # None: ``c`` absent
-    inverted: tuple[bool | None, ...] | None = None  # by position in ``c``
-    quantization: tuple[dict | None, ...] | None = None  # by position in ``c``
+    maps: list | None = None  # the ``maps`` JSON list; None: absent or not a list
     model: str | None = None  # "greyscale" | "rgb" | None
     projection: Projection | None = None
     quality: float = 0.85
@@ -52,43 +52,56 @@ class RenderQuery:
     flip_v: bool = False
     inverted_axis: bool = False
 
+    @property
+    def requested_active(self) -> int:
+        """Entries of ``c`` with a positive index (the microservice's ``max-active-channels`` count)."""
+        return sum(1 for spec in self.channels or () if spec.index > 0)
+
 
 def split_html_color(color: str) -> tuple[int, int, int, int] | None:
-    """``splitHTMLColor``: RGB, RGBA, RRGGBB, RRGGBBAA hex -> (r, g, b, a); anything else None."""
-    text = color.strip()
+    """``splitHTMLColor``: RGB, RGBA, RRGGBB, RRGGBBAA hex -> (r, g, b, a); anything else None.
+
+    Shorthand digits are doubled (``abc`` -> ``AABBCC``), OMERO.web's intent; the Java
+    microservice's char-code bug is not reproduced (docs/compatibility.md).
+    """
+    text = color
     if len(text) in (3, 4):
         text = "".join(ch * 2 for ch in text)
     if len(text) == 6:
         text += "FF"
-    if len(text) != 8:
+    if len(text) != 8 or not all(ch in _HEX for ch in text):
         return None
-    try:
-        return tuple(int(text[i:i + 2], 16) for i in range(0, 8, 2))  # type: ignore[return-value]
-    except ValueError:
-        return None
+    return tuple(int(text[i:i + 2], 16) for i in range(0, 8, 2))  # type: ignore[return-value]
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def parse_channels(value: str) -> tuple[ChannelSpec, ...]:
-    """``_split_channel_info`` (omero-web.md §3.1.1); unparsable entries are dropped as stock does."""
+    """``_split_channel_info`` (omero-web.md §3.1.1); unparsable entries are dropped as stock does.
+
+    ``1$AA$BB`` (two colours in the head) makes stock fail with a 500: a 400 here.
+    """
     specs: list[ChannelSpec] = []
-    if not value:
-        return ()
     for entry in value.split(","):
-        head, _, tail = entry.partition("|")
-        head_parts = head.split("$")
-        if len(head_parts) > 2:
-            raise BadRequest(f"malformed channel argument, c={value}")
-        color = head_parts[1] if len(head_parts) == 2 else None
+        parts = entry.split("|", 1)
+        head = parts[0].strip()
+        color: str | None = None
+        if "$" in head:
+            pieces = head.split("$")
+            if len(pieces) != 2:
+                raise BadRequest(f"malformed channel argument, c={value}")
+            head, color = pieces
         try:
-            index = int(head_parts[0])
+            index = int(head)
         except ValueError:
             continue
         window = None
-        if tail or "|" in entry:
-            window_text, _, tail_color = tail.partition("$")
-            if tail_color:
-                color = tail_color
-            bounds = window_text.split(":")
+        if len(parts) > 1:
+            tail = parts[1].strip()
+            if "$" in tail:
+                tail, color = tail.split("$", 1)
+            bounds = tail.split(":")
             if len(bounds) == 2:
                 try:
                     window = (float(bounds[0]), float(bounds[1]))
@@ -98,29 +111,47 @@ def parse_channels(value: str) -> tuple[ChannelSpec, ...]:
     return tuple(specs)
 
 
-def _parse_maps(value: str) -> tuple[tuple[bool | None, ...] | None, tuple[dict | None, ...] | None]:
+def parse_maps(value: str) -> list | None:
+    """The ``maps`` JSON list, or None when it is not valid JSON or not a list (stock ignores it)."""
     try:
         maps = json.loads(value)
     except ValueError:
-        return None, None
-    if not isinstance(maps, list):
-        return None, None
-    inverted: list[bool | None] | None = []
-    quantization: list[dict | None] | None = []
-    for m in maps:
-        if not isinstance(m, dict):
-            inverted = None
-            quantization = None
-            break
-        flag = m.get("inverted", m.get("reverse"))
-        if isinstance(flag, dict):
-            enabled = flag.get("enabled")
-            inverted.append(enabled is True or enabled == "true" or (enabled == 1 and not isinstance(enabled, float)))
-        else:
-            inverted.append(False)
-        q = m.get("quantization")
-        quantization.append(q if isinstance(q, dict) else None)
-    return (tuple(inverted) if inverted is not None else None, tuple(quantization) if quantization is not None else None)
+        return None
+    return maps if isinstance(maps, list) else None
+
+
+def inverted_flags(maps: list | None, size_c: int) -> list[bool | None] | None:
+    """``_get_inverted_enabled``: per ``c`` position True/False, None = unchanged (§3.1.3).
+
+    ``inverted`` wins over the deprecated ``reverse``; ``enabled`` counts when ``in (True, "true")``;
+    an entry with neither means False; any malformed entry voids all flags (None).
+    """
+    if maps is None:
+        return None
+    flags: list[bool | None] = []
+    try:
+        for c in range(size_c):
+            if c >= len(maps):
+                flags.append(None)
+                continue
+            entry = maps[c]
+            flag = entry.get("inverted")
+            if flag is None:
+                flag = entry.get("reverse")
+            flags.append(flag.get("enabled") in (True, "true") if flag is not None else False)
+    except (AttributeError, TypeError):
+        return None
+    return flags
+
+
+def quantization_maps(maps: list | None) -> list[dict | None] | None:
+    """``[m.get("quantization") for m in maps]``; None when an entry is not an object."""
+    if maps is None:
+        return None
+    try:
+        return [m.get("quantization") for m in maps]
+    except AttributeError:
+        return None
 
 
 def parse_projection(value: str | None) -> Projection | None:
@@ -139,6 +170,7 @@ def parse_projection(value: str | None) -> Projection | None:
 
 
 def parse_quality(value: str | None) -> float:
+    """``q``: JPEG quality 0..1, 0.85 when absent (stock's server default, never a stale value)."""
     if value is None or value == "":
         return 0.85
     try:
@@ -150,70 +182,92 @@ def parse_quality(value: str | None) -> float:
     return q
 
 
+def parse_format(value: str | None) -> str:
+    """``format``: jpeg (default), png or tif (the microservice's extension)."""
+    fmt = (value or "jpeg").lower()
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise BadRequest("Unsupported format request.Supported formats are jpeg, png, and tif")
+    return fmt
+
+
 def parse_render_query(params: Mapping[str, str]) -> RenderQuery:
     """The render keys of a query string (``c``, ``maps``, ``m``, ``p``, ``q``, ``format``, ``flip``, ``ia``)."""
-    channels = parse_channels(params["c"]) if "c" in params else None
-    inverted = quantization = None
-    if params.get("maps"):
-        inverted, quantization = _parse_maps(params["maps"])
-    model = {"g": "greyscale", "c": "rgb"}.get(params.get("m", ""))
-    fmt = (params.get("format") or "jpeg").lower()
-    if fmt not in FORMATS:
-        raise BadRequest(f"unknown format {params.get('format')!r} (jpeg, png or tif)")
     flip = (params.get("flip") or "").lower()
     return RenderQuery(
-        channels=channels,
-        inverted=inverted,
-        quantization=quantization,
-        model=model,
+        channels=parse_channels(params["c"]) if "c" in params else None,
+        maps=parse_maps(params["maps"]) if "maps" in params else None,
+        model={"g": "greyscale", "c": "rgb"}.get(params.get("m", "")),
         projection=parse_projection(params.get("p")),
         quality=parse_quality(params.get("q")),
-        format="jpeg" if fmt == "jpg" else ("tif" if fmt == "tiff" else fmt),
+        format=parse_format(params.get("format")),
         flip_h="h" in flip,
         flip_v="v" in flip,
         inverted_axis=params.get("ia", "0") == "1",
     )
 
 
-def apply_query(settings: RenderSettings, query: RenderQuery, known_luts=None) -> RenderSettings:
-    """Apply ``c``/``maps``/``m`` to saved settings as ``set_active_channels`` does (§3.1.2-3.1.4)."""
+def _apply_quantization(channels: list[ChannelSettings], query: RenderQuery) -> None:
+    """``setQuantizationMaps``: entry i goes to channel ``abs(c_i) - 1`` (by position without ``c``);
+    an unknown family stops there, earlier channels keep their change (stock swallows the error)."""
+    qmaps = quantization_maps(query.maps)
+    if qmaps is None:
+        return
+    if query.channels is not None:
+        targets = [abs(spec.index) - 1 for spec in query.channels]
+    else:
+        targets = list(range(len(qmaps)))
+    for c, qmap in zip(targets, qmaps):
+        if not isinstance(qmap, dict) or not 0 <= c < len(channels):
+            continue
+        family = qmap.get("family")
+        if family not in FAMILIES:
+            return
+        try:
+            coefficient = float(qmap.get("coefficient", 1.0))
+        except (TypeError, ValueError):
+            return
+        channels[c] = replace(channels[c], family=family, coefficient=coefficient, noise_reduction=False)
+
+
+def _apply_channel(ch: ChannelSettings, spec: ChannelSpec, inverted: bool | None) -> ChannelSettings:
+    """One active listed channel: inversion, window, then colour (an RGB colour clears the LUT)."""
+    if inverted is not None:
+        ch = replace(ch, reverse=inverted)
+    if spec.window is not None:
+        ch = replace(ch, window=spec.window)
+    if spec.color:
+        if spec.color.endswith(".lut"):
+            ch = replace(ch, lut=spec.color)
+        else:
+            rgba = split_html_color(spec.color)
+            if rgba is not None:
+                ch = replace(ch, rgba=rgba, lut=None)
+    return ch
+
+
+def apply_query(settings: RenderSettings, query: RenderQuery) -> RenderSettings:
+    """Apply ``maps``/``c``/``m`` to saved settings as ``_get_prepared_image`` does (§3.1.2-3.1.4).
+
+    Unlisted channels become inactive; values of listed channels are taken by position in
+    ``c`` (``set_active_channels``' ``idx``), inactive (``-n``) entries change nothing.
+    """
     channels = list(settings.channels)
     size_c = len(channels)
-    if query.channels is not None and query.quantization is not None:
-        for spec, qmap in zip(query.channels, query.quantization):
-            c = abs(spec.index) - 1
-            if qmap is None or not 0 <= c < size_c:
-                continue
-            family = qmap.get("family")
-            if family not in FAMILIES:
-                break  # stock swallows the error; earlier channels keep their change
-            try:
-                coefficient = float(qmap.get("coefficient", 1.0))
-            except (TypeError, ValueError):
-                break
-            channels[c] = replace(channels[c], family=family, coefficient=coefficient, noise_reduction=False)
+    _apply_quantization(channels, query)
     if query.channels is not None:
-        listed = {spec.index for spec in query.channels}
-        abs_listed = {abs(spec.index) for spec in query.channels}
+        specs = query.channels
+        flags = inverted_flags(query.maps, size_c)
+        listed = {spec.index for spec in specs}
+        abs_listed = {abs(spec.index) for spec in specs}
         idx = 0
         for c in range(size_c):
             active = (c + 1) in listed
             ch = replace(channels[c], active=active)
-            if active and idx < len(query.channels):
-                spec = query.channels[idx]
-                if query.inverted is not None and idx < len(query.inverted) and query.inverted[idx] is not None:
-                    ch = replace(ch, reverse=bool(query.inverted[idx]))
-                if spec.window is not None:
-                    ch = replace(ch, window=spec.window)
-                if spec.color:
-                    if spec.color.endswith(".lut"):
-                        ch = replace(ch, lut=spec.color)
-                    else:
-                        rgba = split_html_color(spec.color)
-                        if rgba is not None:
-                            ch = replace(ch, rgba=rgba, lut=None)
+            if active and idx < len(specs):
+                flag = flags[idx] if flags is not None and idx < len(flags) else None
+                ch = _apply_channel(ch, specs[idx], flag)
             channels[c] = ch
             if (c + 1) in abs_listed:
                 idx += 1
-    model = query.model or settings.model
-    return replace(settings, channels=tuple(channels), model=model)
+    return replace(settings, channels=tuple(channels), model=query.model or settings.model)

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from ..descriptor import SOURCE_FORMATS, ImageDescriptor, SourceSpec
+from ..descriptor import SOURCE_FORMATS, ImageDescriptor, MaskDescriptor, SourceSpec
 from ..errors import CatalogError, FastRegionError, NotFound, UnsafePath
 from ..pixels import open_source, resolve_under
 from ..render import default_rendering
@@ -30,6 +30,7 @@ class LocalCatalog(Catalog):
         self.path = os.path.abspath(path)
         self.root = os.path.dirname(self.path)
         self.images: dict[int, ImageDescriptor] = {}
+        self.masks: dict[int, MaskDescriptor] = {}
         self._lut_dirs: list[str] = []
         self._load()
 
@@ -39,6 +40,13 @@ class LocalCatalog(Catalog):
             return self.images[int(image_id)]
         except (KeyError, ValueError):
             raise NotFound(f"Cannot find Image:{image_id}") from None
+
+    def get_mask(self, shape_id: int, context: Any = None) -> MaskDescriptor:
+        """The mask shape ``shape_id`` (optional ``"masks"`` list, docs/catalog.md)."""
+        try:
+            return self.masks[int(shape_id)]
+        except (KeyError, ValueError):
+            raise NotFound(f"Cannot render Mask:{shape_id}") from None
 
     def image_ids(self, context: Any = None) -> list[int]:
         return sorted(self.images)
@@ -64,6 +72,11 @@ class LocalCatalog(Catalog):
             if descriptor.id in self.images:
                 raise CatalogError(f"image {descriptor.id}: duplicate id")
             self.images[descriptor.id] = descriptor
+        for index, entry in enumerate(doc.get("masks") or []):
+            mask = self._describe_mask(index, entry)
+            if mask.id in self.masks:
+                raise CatalogError(f"mask {mask.id}: duplicate id")
+            self.masks[mask.id] = mask
 
     def _resolve(self, relative: Any, who: str, what: str) -> str:
         if not isinstance(relative, str) or not relative:
@@ -72,6 +85,51 @@ class LocalCatalog(Catalog):
             return resolve_under(self.root, relative)
         except UnsafePath:
             raise CatalogError(f"{who}: {what} {relative!r} leaves the catalog's folder {self.root}") from None
+
+    def _describe_mask(self, index: int, entry: Any) -> MaskDescriptor:
+        """One ``masks`` entry: packed bits in ``bytes_path``, or ``label`` = a label of the image's NGFF ``labels/``."""
+        if not isinstance(entry, dict):
+            raise CatalogError(f"mask #{index}: expected an object")
+        try:
+            mask_id, image_id = int(entry["id"]), int(entry["image_id"])
+        except (KeyError, TypeError, ValueError):
+            raise CatalogError(f"mask #{index}: needs integer 'id' and 'image_id'") from None
+        who = f"mask {mask_id}"
+        image = self.images.get(image_id)
+        if image is None:
+            raise CatalogError(f"{who}: image {image_id} is not in the catalog")
+        bytes_path = label_path = None
+        if entry.get("label") is not None:
+            label_path = self._label_path(who, image, entry["label"])
+        else:
+            bytes_path = self._resolve(entry.get("bytes_path"), who, "bytes_path")
+            if not os.path.isfile(bytes_path):
+                raise CatalogError(f"{who}: bytes_path {entry.get('bytes_path')!r} not found")
+        try:
+            return MaskDescriptor(
+                id=mask_id, image_id=image_id,
+                x=float(entry.get("x", 0)), y=float(entry.get("y", 0)),
+                width=int(entry.get("width", 0)), height=int(entry.get("height", 0)),
+                bytes_path=bytes_path, label_path=label_path, root=self.root,
+                fill_color=None if entry.get("fill_color") is None else int(entry["fill_color"]),
+                the_z=_opt_int(entry.get("the_z")), the_t=_opt_int(entry.get("the_t")), the_c=_opt_int(entry.get("the_c")),
+                uuid=entry.get("uuid"),
+            )
+        except (TypeError, ValueError) as exc:
+            raise CatalogError(f"{who}: invalid entry ({exc})") from None
+
+    def _label_path(self, who: str, image: ImageDescriptor, name: Any) -> str:
+        if image.source.format != "ngff":
+            raise CatalogError(f"{who}: 'label' needs an NGFF image, image {image.id} is {image.source.format}")
+        try:
+            with open_source(image.source) as src:
+                location = os.path.join(src.image_location, "labels", str(name))
+        except FastRegionError as exc:
+            raise CatalogError(f"{who}: cannot open image {image.id}: {exc.message}") from None
+        path = self._resolve(location, who, "label")
+        if not os.path.isdir(path):
+            raise CatalogError(f"{who}: no label {name!r} in image {image.id}'s labels group")
+        return path
 
     def _describe(self, index: int, entry: Any) -> ImageDescriptor:
         if not isinstance(entry, dict):
@@ -205,6 +263,10 @@ def _parse_channels(who: str, raw: Any, size_c: int) -> tuple[ChannelInfo, ...]:
             lut=item.get("lut"),
         ))
     return tuple(channels)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _opt_float(value: Any) -> float | None:

@@ -1,0 +1,49 @@
+"""What an image endpoint hands back to the views: encoded bytes, ETag, stage timings."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Rendered:
+    """An encoded image ready to send."""
+
+    body: bytes
+    content_type: str
+    etag: str
+    width: int
+    height: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class NotModified(str):
+    """The ETag of an image the client already holds (``If-None-Match`` matched): answer 304."""
+
+
+class StageTimer:
+    """Records milliseconds per named stage (``Server-Timing``)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + (now - self._last) * 1000.0
+        self._last = now
+
+
+def strong_etag(*parts: object) -> str:
+    """A strong ETag over everything that determines a response's bytes."""
+    return '"' + hashlib.sha1(repr(parts).encode()).hexdigest() + '"'
+
+
+def etag_matches(etag: str, if_none_match: str | None) -> bool:
+    """``If-None-Match`` holds ``etag`` (or ``*``)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
