@@ -148,22 +148,21 @@ def _storage_values(pixel_type: str) -> np.ndarray:
 
 
 def _lut_index(x: np.ndarray, setup: QuantumSetup) -> np.ndarray:
-    """``Quantization_8_16_bit.quantize`` index: out-of-range values are rescaled (sigBits < size)."""
+    """``Quantization_8_16_bit.quantize`` index: out-of-range values are rescaled (sigBits < size).
+
+    ``x < lutMin`` then ``x > lutMax`` are handled in turn, each by ``(int)(f * (x - lutMin))``
+    with ``f = (lutMax - lutMin) / (ogMax - ogMin)`` bounded by that end (or the end itself when
+    the stats are empty); a final clip keeps every index inside the table.
+    """
     lut_min, lut_max = int(setup.type_min), int(setup.type_max)
     r = setup.stats_max - setup.stats_min
     with np.errstate(all="ignore"):
-        f = np.float64(lut_max - lut_min) / np.float64(r) if r != 0 else 0.0
-        low = x < lut_min
-        if r != 0:
-            x = np.where(low, np.maximum(java_int(f * (x - lut_min)), lut_min), x)
-        else:
-            x = np.where(low, lut_min, x)
-        high = x > lut_max
-        if r != 0:
-            x = np.where(high, np.minimum(java_int(f * (x - lut_min)), lut_max), x)
-        else:
-            x = np.where(high, lut_max, x)
-    return np.clip(x, lut_min, lut_max) - lut_min  # never index out of the table
+        f = np.float64(lut_max - lut_min) / np.float64(r) if r != 0 else None
+        rescaled = java_int(f * (x - lut_min)) if f is not None else None
+        x = np.where(x < lut_min, lut_min if f is None else np.maximum(rescaled, lut_min), x)
+        rescaled = java_int(f * (x - lut_min)) if f is not None else None
+        x = np.where(x > lut_max, lut_max if f is None else np.minimum(rescaled, lut_max), x)
+    return np.clip(x, lut_min, lut_max) - lut_min
 
 
 def quantize_table(setup: QuantumSetup) -> np.ndarray:

@@ -191,3 +191,9 @@ def test_middle_range_is_computed_in_double_for_every_input_type(dtype) -> None:
     got = middle_range_buckets(setup)[index]
     expected = [_java_middle_range(float(v), ws, we, 256) for v in values]
     assert got.tolist() == expected
+
+
+def test_signed_values_below_significant_bits_range_are_rescaled_from_lut_min() -> None:
+    # int16 with 12 significant bits: lutMin = -2048; -3000 -> (int)(1.0 * (-3000 + 2048)) = -952,
+    # which is inside the table: (-952 + 2048) * 255 / 4095 = 68.25 -> 68.
+    assert grey("int16", [-3000, -2048, 2047, 30000], (-2048, 2047), significant_bits=12) == [68, 0, 255, 255]
