@@ -6,7 +6,7 @@ encode, with the time of each stage recorded for ``Server-Timing``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -151,6 +151,14 @@ def shown_channels(settings: RenderSettings) -> list[int]:
     return active[:1] if settings.model == "greyscale" else active
 
 
+def without_hidden_channels(settings: RenderSettings) -> RenderSettings:
+    """Greyscale shows only the first active channel: mark the others inactive so they are not read."""
+    shown = set(shown_channels(settings))
+    if len(shown) == sum(ch.active for ch in settings.channels):
+        return settings
+    return replace(settings, channels=tuple(replace(ch, active=i in shown) for i, ch in enumerate(settings.channels)))
+
+
 def read_planes(
     source: PixelSource, descriptor: ImageDescriptor, settings: RenderSettings, z: int, t: int,
     region: PlaneRegion, query: RenderQuery,
@@ -195,7 +203,7 @@ def render_region(
     timer.lap("prepare")
     planes = read_planes(source, descriptor, settings, z, t, plane, query)
     timer.lap("read")
-    rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, settings, runtime.luts)
+    rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, without_hidden_channels(settings), runtime.luts)
     if query.flip_h:
         rgb = rgb[:, ::-1]
     if query.flip_v:

@@ -20,7 +20,7 @@ from ..pixels.base import PixelSource
 from ..render import render_rgb
 from ..render.model import RenderingDef
 from ..runtime import Runtime
-from .region import shown_channels
+from .region import shown_channels, without_hidden_channels
 from .rendered import NotModified, Rendered, StageTimer, etag_matches, strong_etag
 
 DEFAULT_SIZE = 96
@@ -102,7 +102,7 @@ def render_thumbnail(
     for c in shown_channels(rdef.settings):
         planes[c] = source.read_region(z, c, t, level, 0, 0, buf_w, buf_h)
     timer.lap("read")
-    rgb = render_rgb(planes, pixels, descriptor.channels, rdef.settings, runtime.luts)
+    rgb = render_rgb(planes, pixels, descriptor.channels, without_hidden_channels(rdef.settings), runtime.luts)
     out_w, out_h = scaled_size(buf_w, buf_h, tw, th)
     if (out_w, out_h) != (buf_w, buf_h):
         rgb = np.asarray(Image.fromarray(rgb, mode="RGB").resize((out_w, out_h), Image.Resampling.LANCZOS))
