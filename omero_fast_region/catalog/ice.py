@@ -1,0 +1,220 @@
+"""The ``ice`` catalog: image metadata from the OMERO server, with the requester's own session.
+
+The only module that imports ``omero`` (DESIGN.md §2). On a descriptor-cache miss it joins the
+OMERO session found in OMERO.web's connector exactly as OMERO.web does
+(``omeroweb.connector.Connector.create_gateway`` + ``connect(sUuid=…)``), then runs one HQL
+query with ``omero.group=-1`` (ms-image-region.md §2.1, §7.5): image, pixels, type, channels,
+stats, external info, fileset, every rendering definition with bindings, families, codomain
+maps, quantum def and model. An imported original (no NGFF, no pyramid) costs one more small
+query for the fileset's files. Missing and unreadable images are the same 404, as in OMERO.
+
+Joined sessions are kept per OMERO session in a small LRU (:class:`JoinedSessions`): a cold
+request then costs one Ice call instead of ~12; no keep-alive runs, so OMERO's idle timeout
+still applies, and a dead session is dropped and re-joined once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import Ice
+import omero
+import omero.model
+import omero.sys
+from omero.model.enums import UnitsLength
+
+from ..config import Config
+from ..descriptor import ImageDescriptor
+from ..errors import NotFound, Unsupported
+from ..requestcontext import NotLoggedIn, RequestContext
+from .base import Catalog
+from .cache import DescriptorCache, UnsupportedMark
+from .ice_model import describe_image
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "OMERO.web.fast_region"
+ALL_GROUPS = {"omero.group": "-1"}
+
+#: One query for everything a render needs (the rendering defs of every user come along; the
+#: requester's or the owner's is chosen client-side, as ``or`` is avoided for portability).
+IMAGE_QUERY = (
+    "select i from Image i"
+    " join fetch i.details.owner join fetch i.details.group"
+    " left outer join fetch i.details.externalInfo"
+    " left outer join fetch i.fileset"
+    " left outer join fetch i.details.creationEvent"
+    " left outer join fetch i.datasetLinks dl left outer join fetch dl.parent ds"
+    " left outer join fetch ds.projectLinks pl left outer join fetch pl.parent"
+    " left outer join fetch i.wellSamples ws left outer join fetch ws.well"
+    " left outer join fetch i.objectiveSettings os left outer join fetch os.objective"
+    " join fetch i.pixels p join fetch p.pixelsType"
+    " left outer join fetch p.channels c left outer join fetch c.logicalChannel"
+    " left outer join fetch c.statsInfo"
+    " left outer join fetch p.settings rd left outer join fetch rd.details.owner"
+    " left outer join fetch rd.details.updateEvent"
+    " left outer join fetch rd.quantization left outer join fetch rd.model"
+    " left outer join fetch rd.waveRendering cb left outer join fetch cb.family"
+    " left outer join fetch cb.spatialDomainEnhancement"
+    " where i.id = :id"
+)
+
+#: The files of a fileset; two rows are enough to tell "one file" from "several".
+FILESET_QUERY = (
+    "select fe from FilesetEntry fe join fetch fe.originalFile where fe.fileset.id = :id"
+)
+
+_SESSION_GONE = (omero.SessionException, Ice.ObjectNotExistException, Ice.ConnectionLostException,
+                 Ice.ConnectionRefusedException, Ice.CommunicatorDestroyedException)
+
+
+def to_micrometres(length: Any) -> float:
+    """A ``Length`` in µm (OMERO's own unit conversion)."""
+    if length.getUnit() == UnitsLength.MICROMETER:
+        return float(length.getValue())
+    return float(omero.model.LengthI(length, UnitsLength.MICROMETER).getValue())
+
+
+def join_session(connector: dict) -> Any:
+    """A BlitzGateway joined to the connector's OMERO session, as OMERO.web joins it; NotLoggedIn if it fails."""
+    from omeroweb.connector import Connector
+
+    fields = ("server_id", "is_secure", "is_public", "omero_session_key", "user_id")
+    gateway = Connector(**{k: connector.get(k) for k in fields}).create_gateway(USER_AGENT)
+    try:
+        joined = gateway.connect(sUuid=connector["omero_session_key"])
+    except Exception:
+        joined = False
+    if not joined:
+        close_quietly(gateway)
+        raise NotLoggedIn()
+    return gateway
+
+
+def close_quietly(gateway: Any) -> None:
+    """Leave the OMERO session alive (``hard=False``): it is the user's, not ours."""
+    try:
+        gateway.close(hard=False)
+    except Exception:
+        logger.debug("closing a joined session failed", exc_info=True)
+
+
+class JoinedSessions:
+    """A bounded LRU of joined gateways keyed by scope (hash of the session key); thread-safe."""
+
+    def __init__(self, max_sessions: int = 8, max_idle: float = 300.0, joiner=join_session) -> None:
+        self.max_sessions, self.max_idle, self.joiner = max_sessions, max_idle, joiner
+        self._lock = threading.Lock()
+        self._joined: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, ctx: RequestContext) -> Any:
+        now = time.monotonic()
+        stale = []
+        with self._lock:
+            for scope, (used, gateway) in list(self._joined.items()):
+                if now - used > self.max_idle:
+                    stale.append(self._joined.pop(scope)[1])
+            hit = self._joined.pop(ctx.scope, None)
+            if hit is not None:
+                self._joined[ctx.scope] = (now, hit[1])
+        for gateway in stale:
+            close_quietly(gateway)
+        if hit is not None:
+            return hit[1]
+        gateway = self.joiner(ctx.connector or {})
+        evicted = []
+        with self._lock:
+            previous = self._joined.pop(ctx.scope, None)
+            if previous is not None:
+                evicted.append(previous[1])
+            self._joined[ctx.scope] = (now, gateway)
+            while len(self._joined) > self.max_sessions:
+                evicted.append(self._joined.popitem(last=False)[1][1])
+        for old in evicted:
+            close_quietly(old)
+        return gateway
+
+    def drop(self, ctx: RequestContext) -> None:
+        with self._lock:
+            hit = self._joined.pop(ctx.scope, None)
+        if hit is not None:
+            close_quietly(hit[1])
+
+    def close_all(self) -> None:
+        with self._lock:
+            gateways = [g for _, g in self._joined.values()]
+            self._joined.clear()
+        for gateway in gateways:
+            close_quietly(gateway)
+
+
+class IceCatalog(Catalog):
+    """Descriptors from OMERO over Ice, cached per (OMERO session, image) for ``metadata_cache_ttl``."""
+
+    def __init__(self, config: Config, sessions: JoinedSessions | None = None) -> None:
+        self.config = config
+        self.cache = DescriptorCache(config.metadata_cache_ttl)
+        self.sessions = sessions or JoinedSessions()
+        self.ngff_roots = tuple(getattr(config, "ngff_roots", ()) or _setting("ngff_roots") or ())
+
+    def get_image(self, image_id: int, context: Any = None) -> ImageDescriptor:
+        ctx = _require_session(context)
+        if ctx.share_id is not None:
+            raise Unsupported("images in shares are served by the stock view")
+        entry = self.cache.get(ctx.scope, image_id)
+        if entry is None:
+            entry = self._describe(int(image_id), ctx)
+            if not (isinstance(entry, ImageDescriptor) and entry.rendering is None):
+                self.cache.put(ctx.scope, image_id, entry)  # no rdef yet: the stock view will make one
+        if isinstance(entry, UnsupportedMark):
+            raise Unsupported(entry.reason)
+        return entry
+
+    def _describe(self, image_id: int, ctx: RequestContext) -> ImageDescriptor | UnsupportedMark:
+        gateway = self.sessions.get(ctx)
+        try:
+            return self._query(gateway, image_id, ctx)
+        except _SESSION_GONE:
+            self.sessions.drop(ctx)  # expired or broken: join afresh once
+            return self._query(self.sessions.get(ctx), image_id, ctx)
+
+    def _query(self, gateway: Any, image_id: int, ctx: RequestContext) -> ImageDescriptor | UnsupportedMark:
+        query = gateway.getQueryService()
+        params = omero.sys.ParametersI()
+        params.addId(image_id)
+        found = query.findAllByQuery(IMAGE_QUERY, params, ALL_GROUPS)
+        if not found:
+            raise NotFound(f"Cannot find Image:{image_id}")
+
+        def fileset_files(fileset_id: int) -> list[tuple[str, str]]:
+            fparams = omero.sys.ParametersI()
+            fparams.addId(fileset_id)
+            fparams.page(0, 2)
+            entries = query.findAllByQuery(FILESET_QUERY, fparams, ALL_GROUPS)
+            return [(e.getOriginalFile().getPath().val, e.getOriginalFile().getName().val) for e in entries]
+
+        user_id = ctx.user_id if ctx.user_id is not None else gateway.getEventContext().userId
+        try:
+            return describe_image(
+                found[0], user_id, self.config.data_dir, self.ngff_roots, self.config.s3_endpoint,
+                fileset_files=fileset_files, to_micrometres=to_micrometres,
+            )
+        except Unsupported as exc:
+            return UnsupportedMark(exc.message)
+
+
+def _require_session(context: Any) -> RequestContext:
+    if not isinstance(context, RequestContext) or not context.session_key:
+        raise NotLoggedIn()
+    return context
+
+
+def _setting(name: str) -> Any:
+    """A value OMERO.web resolved into :mod:`omero_fast_region.settings` (for keys Config lacks)."""
+    from .. import settings
+
+    return getattr(settings, f"FAST_REGION_{name.upper()}", None)

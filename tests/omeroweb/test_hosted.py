@@ -1,0 +1,74 @@
+"""The app hosted in real OMERO.web, both mounting modes, against the fake OMERO server over Ice.
+
+Why a subprocess: pytest-django configures ONE settings module per process and this suite runs
+under the standalone settings, while OMERO.web's settings are built once at import from
+``$OMERODIR``'s config.xml. So each mounting mode runs ``tests/omeroweb/hosted`` in its own
+``python -m pytest`` with ``DJANGO_SETTINGS_MODULE=testproject.settings_omeroweb``; this
+process owns the services: a real ``redis-server`` (sessions and descriptor cache) and the
+fake OMERO server (real Ice on loopback) whose call log the hosted tests read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.services import redis_server  # noqa: F401  (fixture)
+
+pytest.importorskip("Ice")
+pytest.importorskip("omeroweb")
+
+from omero_fast_region.pixels import romio_path  # noqa: E402
+from tests.omeroweb.hosting import MODES, omeroweb_config, write_omerodir  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(REPO / "tests" / "fake_omero"))
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def fake_omero(tmp_path_factory):
+    from fake_omero_server import FakeOmeroServer
+
+    log = tmp_path_factory.mktemp("fake") / "calls.jsonl"
+    with FakeOmeroServer(str(HERE / "fixture.json"), log_file=str(log)) as srv:
+        yield srv, str(log)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> str:
+    """An OMERO binary repository holding ROMIO ``Pixels/14`` and ``Pixels/15`` (64x48 uint8)."""
+    root = tmp_path_factory.mktemp("OMERO")
+    plane = (np.arange(48 * 64, dtype=np.uint16) % 251).astype(np.uint8).reshape(48, 64)
+    for pixels_id in (14, 15):
+        path = Path(romio_path(str(root), pixels_id))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(plane.tobytes())
+    return str(root)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hosted_in_omeroweb(mode, fake_omero, data_dir, redis_server, tmp_path):  # noqa: F811
+    srv, log = fake_omero
+    omerodir = write_omerodir(str(tmp_path / "omerodir"), omeroweb_config(mode, srv.port, redis_server, data_dir))
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="testproject.settings_omeroweb",
+        OMERODIR=omerodir,
+        FAST_REGION_HOSTED="1",
+        FAST_REGION_MODE=mode,
+        FAST_REGION_FAKE_LOG=log,
+        FAST_REGION_DATA_DIR=data_dir,
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", str(HERE / "hosted")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, f"hosted tests ({mode}) failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
