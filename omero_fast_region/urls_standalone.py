@@ -1,9 +1,16 @@
 """Root URLconf of standalone mode: the render URLs at their stock paths, ``metrics/``, and the
-demo viewer at ``/``."""
+demo viewer at ``/`` (with its static files, served here because standalone mode has no web
+server in front)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from . import views_demo
 
 urlpatterns = [
+    path("", views_demo.viewer, name="fast_region_viewer"),
+    path("viewer/images.json", views_demo.images_json, name="fast_region_viewer_images"),
+    re_path(r"^static/(?P<path>omero_fast_region/.+)$", serve, {"document_root": views_demo.STATIC_DIR}),
     path("", include("omero_fast_region.urls_ops")),
     path("", include("omero_fast_region.urls")),
 ]
