@@ -431,8 +431,9 @@ def check_luts(report: Report, catalog: str | None) -> None:
     if count:
         report.add("luts", "lookup tables", f"{count} *.lut file(s) in {len(dirs)} folder(s)", "ok")
     else:
-        report.add("luts", "lookup tables", "none: channels coloured with a LUT (c=1|0:255$fire.lut) are handed to the "
-                   "stock view; set omero.web.fast_region.lut_dirs to OMERO's lib/scripts", "info" if catalog else "warn")
+        report.add("luts", "lookup tables", "none: channels coloured with a LUT (c=1|0:255$fire.lut) are drawn in their "
+                   "plain colour, unlike OMERO; set omero.web.fast_region.lut_dirs to OMERO.server's lib/scripts",
+                   "info" if catalog else "warn")
 
 
 # -- OMERO server -----------------------------------------------------------------------
