@@ -106,3 +106,12 @@ def test_client_errors_are_ours_and_not_handed_over(alice, call_log):
     response = alice.get("/webgateway/render_image_region/4/0/0/?tile=0,a,b")
     assert response.status_code == 400
     assert "RenderingEngine" not in call_log.services()
+
+
+def test_the_app_serves_the_same_paths_under_its_label_for_the_nginx_override(alice, mode):
+    if mode == "root_application":
+        pytest.skip("the root application has no label prefix")
+    response = alice.get("/omero_fast_region" + TILE.format(iid=4))
+    assert response.status_code == 200 and ours(response)
+    stock = alice.get("/omero_fast_region" + TILE.format(iid=5))  # fallback under the prefix: stock view
+    assert not ours(stock)
