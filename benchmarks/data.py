@@ -36,6 +36,7 @@ class DataProfile:
     small_shape: tuple[int, int] = (512, 384)  # x, y
     tile: int = 512
     channels: int = 4
+    version: int = 1  # bump when _write changes what it writes
 
     @property
     def key(self) -> str:

@@ -41,19 +41,27 @@ def _summary(samples: dict[str, list[float]]) -> dict:
 
 
 def stage_floor(catalog: str, paths: list[str], rounds: int) -> dict:
-    """CPU ms per stage of ``render_region`` over ``paths`` (warm: one untimed round first)."""
-    from omero_fast_region import service
+    """CPU ms per stage of ``render_region`` over ``paths`` (warm: one untimed round first).
+
+    The stages repeat ``service.region.render_region`` step by step (prepare = settings, source,
+    region, ETag); ``render_region`` itself is also timed whole, as a check on the split.
+    """
     from omero_fast_region.catalog.local import LocalCatalog
     from omero_fast_region.config import Config
     from omero_fast_region.encode import encode_rgb
     from omero_fast_region.pixels import SourcePool
     from omero_fast_region.query import parse_render_query
     from omero_fast_region.render import LutLibrary, render_rgb
+    from omero_fast_region.runtime import Runtime
+    from omero_fast_region.service import region as svc
+    from omero_fast_region.service.rendered import strong_etag
 
     encoders = _other_encoders()
     cat = LocalCatalog(catalog)
-    config, pool, luts = Config(), SourcePool(), LutLibrary(cat.lut_dirs())
-    samples: dict[str, list[float]] = {k: [] for k in ("prepare", "read", "render", "encode", "total", "minflt")}
+    runtime = Runtime(config=Config(), catalog=cat, pool=SourcePool(), luts=LutLibrary(cat.lut_dirs()))
+    config, pool, luts = runtime.config, runtime.pool, runtime.luts
+    stages = ("prepare", "read", "render", "encode", "total")
+    samples: dict[str, list[float]] = {k: [] for k in (*stages, "render_region", "minflt")}
     samples.update({f"encode_{name}": [] for name in encoders})
     for rnd in range(rounds + 1):
         for path in paths:
@@ -61,26 +69,30 @@ def stage_floor(catalog: str, paths: list[str], rounds: int) -> dict:
             iid, z, t = (int(v) for v in REGION_PATH.search(split.path).groups())
             params = _params(split.query)
             faults, c0 = _minflt(), time.process_time()
-            tile = service.parse_tile(params["tile"]) if params.get("tile") else None
-            region = service.parse_region(params["region"]) if tile is None else None
+            tile = svc.parse_tile(params["tile"]) if params.get("tile") else None
+            region = svc.parse_region(params["region"]) if tile is None else None
             query = parse_render_query(params)
             descriptor = cat.get_image(iid)
-            settings = service.rendering_settings(descriptor, query, config)
+            settings = svc.rendering_settings(descriptor, query, config)
             source = pool.get(descriptor.source)
-            plane_region = service.resolve_region(source, config, tile, region)
+            plane = svc.resolve_region(source, config, tile, region, query.flip_h, query.flip_v)
+            strong_etag("", descriptor.id, descriptor.version, settings, z, t, plane, query.projection,
+                        query.format, query.quality, query.flip_h, query.flip_v)
             c1 = time.process_time()
-            planes = service.read_planes(source, descriptor, settings, z, t, plane_region, query)
+            planes = svc.read_planes(source, descriptor, settings, z, t, plane, query)
             c2 = time.process_time()
             rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, settings, luts)
             c3 = time.process_time()
             encode_rgb(rgb, query.format, query.quality)
             c4 = time.process_time()
             faults = _minflt() - faults
+            svc.render_region(runtime, descriptor, z, t, query, tile=tile, region=region)
+            c5 = time.process_time()
             if rnd == 0:
                 continue
-            for key, value in (("prepare", c1 - c0), ("read", c2 - c1), ("render", c3 - c2),
-                               ("encode", c4 - c3), ("total", c4 - c0)):
+            for key, value in zip(stages, (c1 - c0, c2 - c1, c3 - c2, c4 - c3, c4 - c0)):
                 samples[key].append(value * 1000.0)
+            samples["render_region"].append((c5 - c4) * 1000.0)
             samples["minflt"].append(faults)
             for name, encode in encoders.items():
                 e0 = time.process_time()

@@ -1,0 +1,241 @@
+"""Turn a results document into people's form: tables in ``docs/benchmarks.md`` and ``docs/benchmarks.png``.
+
+``python -m benchmarks.report [results.json]`` (default: the latest full run) rewrites the part
+of ``docs/benchmarks.md`` between the ``generated`` markers and redraws the plot; the prose
+around it is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "benchmarks.md"
+PLOT = REPO / "docs" / "benchmarks.png"
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+TILE_WORKLOAD = "iviewer-ngff"
+
+
+def _point(results: dict, deployment: str, workload: str, connections: int) -> dict | None:
+    points = results["deployments"].get(deployment, {}).get("workloads", {}).get(workload, [])
+    return next((p for p in points if p["connections"] == connections), None)
+
+
+def _floor_cpu(results: dict, workload: str, tier: str) -> float | None:
+    entry = results.get("floor", {}).get(workload, {})
+    if tier == "stages":
+        return entry.get("stages", {}).get("cpu_ms", {}).get("total", {}).get("mean")
+    return entry.get("wsgi_standalone", {}).get("cpu_ms", {}).get("mean")
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's targets, each with the measured value and whether it is met (None: not measured)."""
+    rows = []
+    workers = results["options"]["workers"]
+    c2 = 2 * workers
+    for name, dep in results["deployments"].items():
+        if not name.endswith(f"-{workers}w"):
+            continue
+        point = _point(results, name, TILE_WORKLOAD, c2)
+        floor = _floor_cpu(results, TILE_WORKLOAD, "stages")
+        if point and floor:
+            over = (point["cpu_ms_per_request"] / floor - 1.0) * 100.0
+            rows.append({"target": f"HTTP + session + descriptor cache add ≤ 15% CPU per tile ({name})",
+                         "measured": f"+{over:.0f}% ({point['cpu_ms_per_request']:.2f} vs floor {floor:.2f} ms)",
+                         "met": over <= 15.0})
+            ratio = point["latency_ms"]["p99"] / max(point["latency_ms"]["p50"], 1e-9)
+            rows.append({"target": f"p99 ≤ 3× p50 at concurrency {c2} ({name})",
+                         "measured": f"{ratio:.1f}× (p50 {point['latency_ms']['p50']:.1f}, p99 {point['latency_ms']['p99']:.1f} ms)",
+                         "met": ratio <= 3.0})
+            rows.append({"target": f"warm 512² × 3-channel uint16 JPEG tile ≤ 8 ms CPU end to end ({name})",
+                         "measured": f"{point['cpu_ms_per_request']:.2f} ms (iviewer mix: 3-4 channels, levels 0-4)",
+                         "met": point["cpu_ms_per_request"] <= 8.0})
+        bad = sum(p["non2xx"] + sum(p["errors"].values()) for pts in dep["workloads"].values() for p in pts)
+        rows.append({"target": f"no non-2xx under load ({name})", "measured": f"{bad} non-2xx/socket errors", "met": bad == 0})
+        for ab in dep.get("ab", []):
+            if ab["concurrency"] == 20:
+                rows.append({"target": f"render_thumbnail ≥ 280 req/s at concurrency 20, ab ({name})",
+                             "measured": f"{ab['rps']:.0f} req/s, mean {ab['mean_ms']:.0f} ms (stock OMERO.web: 27.93, 716 ms)",
+                             "met": ab["rps"] >= 280})
+        cold = dep.get("cold", {})
+        for fmt in ("ngff", "pyramid", "tiff"):
+            if fmt in cold:
+                ms = cold[fmt]["cold_ms"]
+                rows.append({"target": f"cold first tile of an unseen image < 100 ms ({fmt}, {name})",
+                             "measured": f"{ms:.0f} ms (warm {cold[fmt]['warm_ms']:.0f} ms)", "met": ms < 100})
+        session = dep.get("cold_session")
+        if session:
+            rows.append({"target": f"cold tile with a new session < 100 ms + one metadata round trip ({name})",
+                         "measured": session["summary"], "met": session.get("met")})
+    return rows
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "—"}[met]
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        f"Run {results['started']} → {results['finished']}, data profile `{results['data']['profile']['name']}` "
+        f"({results['data']['profile']['size']}² × {results['data']['profile']['channels']} channels uint16, "
+        f"{results['data']['profile']['levels']} levels, {results['data']['profile']['small_count']} small images).",
+        f"Machine: {m.get('cpu', '?')}, {m['cpus']} cores, {m.get('mem_gib', '?')} GiB, Linux {m['kernel']}, "
+        f"Python {m['python']}. Load average at start {results['loadavg_start']}, at end {results['loadavg_end']} "
+        "(the machine is shared; the load before each point is in the JSON).",
+        f"Load: wrk, 1 thread, keep-alive, {results['options']['seconds']:.0f} s per point; "
+        f"{results['options']['workers']} gunicorn workers (gthread: {results['options']['threads']} threads each).",
+        "",
+        "### Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r['target']} | {r['measured']} | {_mark(r['met'])} |" for r in targets(results)]
+    for name, dep in results["deployments"].items():
+        lines += ["", f"### {name}", "",
+                  "| workload | conc. | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | faults/req | non-2xx | RSS MiB/worker |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for workload, points in dep["workloads"].items():
+            for p in points:
+                lat = p["latency_ms"]
+                lines.append(f"| {workload} | {p['connections']} | {p['rps']:.0f} | {lat['p50']:.1f} | {lat['p95']:.1f} | "
+                             f"{lat['p99']:.1f} | {p['cpu_ms_per_request']:.2f} | {p['minflt_per_request']:.0f} | "
+                             f"{p['non2xx']} | {', '.join(f'{v:.0f}' for v in p['rss_mib'])} |")
+        if dep.get("skipped"):
+            lines += ["", "Skipped: " + "; ".join(f"{k} ({v})" for k, v in dep["skipped"].items())]
+    for name, reason in results.get("skipped", {}).items():
+        lines += ["", f"### {name}", "", f"Not run: {reason}."]
+    lines += _floor_tables(results) + _ab_and_cold_tables(results)
+    return "\n".join(lines) + "\n"
+
+
+def _floor_tables(results: dict) -> list[str]:
+    floor = results.get("floor")
+    if not floor:
+        return []
+    lines = ["", "### In-process floor (CPU ms per request, mean; one process, warm)", "",
+             "| workload | prepare | read | render | encode (Pillow) | stages total | faults/req | simplejpeg encode | "
+             "Django in process (WSGI) | gunicorn, standalone-sync |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    workers = results["options"]["workers"]
+    served = f"standalone-sync-{workers}w"
+    for workload, entry in floor.items():
+        cpu = entry.get("stages", {}).get("cpu_ms", {})
+        cell = lambda k: f"{cpu[k]['mean']:.2f}" if k in cpu else "—"  # noqa: E731
+        wsgi = _floor_cpu(results, workload, "wsgi")
+        point = _point(results, served, workload, 2 * workers)
+        lines.append(f"| {workload} | {cell('prepare')} | {cell('read')} | {cell('render')} | {cell('encode')} | "
+                     f"{cell('total')} | {cpu['minflt']['mean']:.0f} | {cell('encode_simplejpeg')} | "
+                     if cpu else f"| {workload} | — | — | — | — | — | — | — | ")
+        lines[-1] += f"{wsgi:.2f} | " if wsgi is not None else "— | "
+        lines[-1] += f"{point['cpu_ms_per_request']:.2f} |" if point else "— |"
+    return lines
+
+
+def _ab_and_cold_tables(results: dict) -> list[str]:
+    lines = ["", "### ab on render_thumbnail (as the stock OMERO.web figure was measured)", "",
+             "| deployment | -n | -c | req/s | mean ms | p50 | p99 | failed | non-2xx | CPU ms/req |", "|---|---|---|---|---|---|---|---|---|---|",
+             "| stock OMERO.web (published) | 5000 | 20 | 27.93 | 716 | | | | | |"]
+    cold = ["", "### Cold first tile of an unseen image (fresh workers, files dropped from the page cache)", "",
+            "| deployment | format | cold ms | warm ms | cold Server-Timing |", "|---|---|---|---|---|"]
+    for name, dep in results["deployments"].items():
+        for ab in dep.get("ab", []):
+            pct = ab.get("percentiles_ms", {})
+            lines.append(f"| {name} | {ab['requests']} | {ab['concurrency']} | {ab['rps']:.1f} | {ab['mean_ms']:.1f} | "
+                         f"{pct.get('p50', '')} | {pct.get('p99', '')} | {ab['failed']:.0f} | {ab['non2xx']:.0f} | "
+                         f"{ab['cpu_ms_per_request']:.2f} |")
+        for fmt, entry in dep.get("cold", {}).items():
+            if isinstance(entry, dict):
+                cold.append(f"| {name} | {fmt} | {entry['cold_ms']:.1f} | {entry['warm_ms']:.1f} | {entry['cold_server_timing']} |")
+        if "first_request_of_process_ms" in dep.get("cold", {}):
+            cold.append(f"| {name} | first request of a fresh worker | {dep['cold']['first_request_of_process_ms']:.0f} | | |")
+    return lines + cold
+
+
+def plot(results: dict, path: Path = PLOT) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    (ax_rps, ax_lat), (ax_cpu, ax_work) = axes
+    floor = _floor_cpu(results, TILE_WORKLOAD, "stages")
+    for name, dep in results["deployments"].items():
+        points = dep["workloads"].get(TILE_WORKLOAD, [])
+        if len(points) < 2:
+            continue
+        cs = [p["connections"] for p in points]
+        ax_rps.plot(cs, [p["rps"] for p in points], marker="o", label=name)
+        line, = ax_lat.plot(cs, [p["latency_ms"]["p50"] for p in points], marker="o", label=f"{name} p50")
+        ax_lat.plot(cs, [p["latency_ms"]["p99"] for p in points], marker="x", linestyle="--", color=line.get_color(),
+                    label=f"{name} p99")
+    if floor:
+        cores = results["machine"]["cpus"]
+        ax_rps.axhline(cores * 1000.0 / floor, color="grey", linestyle=":", label=f"floor: {cores} cores / {floor:.1f} ms")
+    for ax, title, unit in ((ax_rps, f"{TILE_WORKLOAD}: throughput", "requests/s"),
+                            (ax_lat, f"{TILE_WORKLOAD}: latency", "ms")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("concurrent connections")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    workers = results["options"]["workers"]
+    served = f"standalone-sync-{workers}w"
+    names = [w for w in results.get("floor", {}) if _point(results, served, w, 2 * workers)]
+    xs = range(len(names))
+    bars = [("stages (in process)", [(_floor_cpu(results, w, "stages") or 0) for w in names]),
+            ("Django, in process", [(_floor_cpu(results, w, "wsgi") or 0) for w in names]),
+            ("gunicorn sync", [_point(results, served, w, 2 * workers)["cpu_ms_per_request"] for w in names])]
+    width = 0.27
+    for i, (label, values) in enumerate(bars):
+        ax_cpu.bar([x + (i - 1) * width for x in xs], values, width, label=label)
+    ax_cpu.set_xticks(list(xs), names, rotation=30, ha="right", fontsize=8)
+    ax_cpu.set_yscale("log")
+    ax_cpu.set_ylabel("CPU ms per request")
+    ax_cpu.set_title(f"CPU per request: floor vs served (concurrency {2 * workers})")
+    ax_cpu.legend(fontsize=7)
+    deps = list(results["deployments"])
+    workloads = sorted({w for d in deps for w in results["deployments"][d]["workloads"]})
+    width = 0.8 / max(1, len(deps))
+    for i, name in enumerate(deps):
+        values = [(_point(results, name, w, 2 * workers) or {}).get("rps", 0) for w in workloads]
+        ax_work.bar([x + (i - (len(deps) - 1) / 2) * width for x in range(len(workloads))], values, width, label=name)
+    ax_work.set_xticks(range(len(workloads)), workloads, rotation=30, ha="right", fontsize=8)
+    ax_work.set_yscale("log")
+    ax_work.set_ylabel("requests/s")
+    ax_work.set_title(f"Throughput per workload (concurrency {2 * workers})")
+    ax_work.legend(fontsize=7)
+    fig.suptitle(f"omero-fast-region, {results['machine']['cpus']} cores, {workers} workers — {results['started'][:16]}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_docs(results: dict, doc: Path = DOC, png: Path = PLOT) -> None:
+    """Replace the generated part of the doc (or append it) and redraw the plot."""
+    text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    block = f"{START}\n{markdown(results)}{END}"
+    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S) if START in text \
+        else text + "\n" + block + "\n"
+    doc.write_text(text)
+    plot(results, png)
+    print(f"benchmarks: wrote {doc} and {png}")
+
+
+def main() -> None:
+    from .runner import default_results_dir
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="?", default=str(default_results_dir() / "full-latest.json"))
+    args = parser.parse_args()
+    write_docs(json.loads(Path(args.results).read_text()))
+
+
+if __name__ == "__main__":
+    main()
