@@ -62,3 +62,19 @@ def test_responses_that_are_not_our_images_get_no_server_timing():
     response = HttpResponse(b"stock")
     observe.finish_request(request, response, "render_image", 7, "fallback", 3.0, "not logged in")
     assert not response.has_header("Server-Timing")
+
+
+def test_a_session_key_never_reaches_the_logs_through_the_views(caplog, settings, repository):
+    from omero_fast_region import views
+
+    settings.FAST_REGION = {"catalog": f"local:{repository}", "standalone": False, "fallback": False}
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="omero_fast_region")
+    for image_id in ("2", "99"):  # one rendered, one not found
+        request = RequestFactory().get(f"/webgateway/render_image_region/{image_id}/0/0/", {"tile": "0,0,0"})
+        request.session = {"connector": {"omero_session_key": SESSION_KEY, "server_id": 1, "user_id": 2}}
+        response = views.render_image_region(request, iid=image_id, z="0", t="0")
+        assert response.status_code in (200, 404)
+    assert any("outcome=ok" in r.getMessage() for r in caplog.records)
+    assert any("outcome=not_found" in r.getMessage() for r in caplog.records)
+    assert SESSION_KEY not in caplog.text
