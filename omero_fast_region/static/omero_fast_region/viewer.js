@@ -58,12 +58,15 @@
 
   // ---- rendering query (stock grammar: c=1|lo:hi$RRGGBB,-2|…&m=c) ----------------------
 
-  function renderQuery() {
-    var c = state.channels.map(function (ch, i) {
+  /* channels: [{active, start, end, color, lut}] -> the query of a render URL */
+  function renderParams(channels) {
+    var c = channels.map(function (ch, i) {
       return (ch.active ? "" : "-") + (i + 1) + "|" + ch.start + ":" + ch.end + "$" + (ch.lut || ch.color);
     }).join(",");
     return "c=" + c + "&m=c&q=0.9";
   }
+
+  function renderQuery() { return renderParams(state.channels); }
 
   function tileUrl(level, col, row, tw, th) {
     return base + "webgateway/render_image_region/" + state.info.id + "/" + state.z + "/" + state.t +
@@ -283,13 +286,13 @@
   function thumbnailFallback(entry) {
     var sizes = entry.level_sizes || [[entry.size.width, entry.size.height]];
     var last = sizes.length - 1, rdefs = entry.rdefs || {};
-    var c = entry.channels.map(function (ch, i) {
-      return (ch.active ? "" : "-") + (i + 1) + "|" + ch.window.start + ":" + ch.window.end + "$" + (ch.lut || ch.color);
-    }).join(",");
+    var channels = entry.channels.map(function (ch) {
+      return { active: ch.active, start: ch.window.start, end: ch.window.end, color: ch.color, lut: ch.lut };
+    });
     var where = "webgateway/render_image_region/" + entry.id + "/" + (rdefs.defaultZ || 0) + "/" + (rdefs.defaultT || 0) + "/";
     var what = last > 0 ? "tile=" + last + ",0,0," + sizes[last][0] + "," + sizes[last][1]
       : "region=0,0," + sizes[0][0] + "," + sizes[0][1];
-    return base + where + "?" + what + "&c=" + c + "&m=c&q=0.9";
+    return base + where + "?" + what + "&" + renderParams(channels);
   }
 
   function buildThumbnails() {
