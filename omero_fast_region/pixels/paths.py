@@ -4,9 +4,13 @@ Every path taken from metadata (catalog entries, NGFF dataset paths, series fold
 through :func:`resolve_under` before anything is opened. Rules:
 
 * no ``..`` component at all (``link/..`` means different things lexically and to the OS);
-* an absolute path must lie lexically under the root;
-* symbolic links are followed only while they stay inside the root: a link inside the
-  repository pointing outside it is refused, like a ``..`` escape.
+* an absolute path must lie lexically under the root.
+
+The check is lexical, as issue 4 and OMERO itself require: symbolic links that already exist
+*inside* the repository are followed wherever they point, because in-place imports
+(``omero import --transfer=ln_s``) are exactly such links into the sites' own storage. Only
+someone who can write to the repository can create one; metadata (catalog entries, lsids,
+fileset paths, NGFF dataset paths) cannot climb out of it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,4 @@ def resolve_under(root: str, relative_or_absolute: str) -> str:
     full = os.path.normpath(path if os.path.isabs(path) else os.path.join(root, path))
     if not _inside(full, root):
         raise UnsafePath(f"path {path!r} is outside the repository")
-    if not _inside(os.path.realpath(full), os.path.realpath(root)):
-        raise UnsafePath(f"path {path!r} leads outside the repository through a symbolic link")
     return full

@@ -84,13 +84,14 @@ def test_path_leaving_the_catalog_folder_is_refused(tmp_path: Path, escape: str)
     assert "image 7" in message and "leaves the catalog's folder" in message
 
 
-def test_symlink_out_of_the_catalog_folder_is_refused(tmp_path: Path) -> None:
+def test_symlink_inside_the_catalog_folder_is_followed(tmp_path: Path, raw_uint16_image) -> None:
+    """Checks are lexical: a link already inside the folder is trusted (in-place imports)."""
     inner = tmp_path / "catalog"
     inner.mkdir()
-    (tmp_path / "outside").write_bytes(b"\0" * 24)
+    write_raw_xyzct(tmp_path / "outside", raw_uint16_image)
     (inner / "link").symlink_to(tmp_path / "outside")
-    message = _error(inner, [{"id": 8, "source": {"format": "romio", "path": "link"}, "pixels": RAW_PIXELS}])
-    assert "image 8" in message
+    path = write_catalog(inner, [{"id": 8, "source": {"format": "romio", "path": "link"}, "pixels": RAW_PIXELS}])
+    assert LocalCatalog(str(path)).get_image(8).source.path == str(inner / "link")
 
 
 def test_pixels_disagreeing_with_the_file_are_named(tmp_path: Path) -> None:

@@ -56,13 +56,21 @@ def test_symlink_inside_repository_to_inside_is_allowed(tmp_path):
     assert resolve_under(str(tmp_path), "link/f") == str(tmp_path / "link" / "f")
 
 
-def test_symlink_leading_out_of_repository_is_refused(tmp_path):
+def test_symlink_inside_repository_to_outside_is_followed_like_an_in_place_import(tmp_path):
     root, outside = tmp_path / "repo", tmp_path / "outside"
     root.mkdir(), outside.mkdir()
-    (outside / "secret").write_bytes(b"x")
+    (outside / "original.tif").write_bytes(b"x")
+    os.symlink(outside / "original.tif", root / "linked.tif")
+    assert resolve_under(str(root), "linked.tif") == str(root / "linked.tif")
+
+
+def test_metadata_cannot_name_the_target_of_a_symlink_directly(tmp_path):
+    root, outside = tmp_path / "repo", tmp_path / "outside"
+    root.mkdir(), outside.mkdir()
     os.symlink(outside, root / "escape")
-    with pytest.raises(UnsafePath):
-        resolve_under(str(root), "escape/secret")
+    for bad in (str(outside / "secret"), "escape/../../outside/secret"):
+        with pytest.raises(UnsafePath):
+            resolve_under(str(root), bad)
 
 
 def test_relative_store_paths_refuse_dotdot_and_absolute():
