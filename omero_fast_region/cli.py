@@ -135,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("nginx", help="print the nginx location block routing the render URLs to this app")
     p.add_argument("--prefix", default=None, help="omero.web.prefix (default: read from OMERO.web's config)")
-    p.add_argument("--upstream", default="omeroweb", help="the nginx upstream name of OMERO.web")
+    p.add_argument("--upstream", default=None, help="the nginx upstream name of OMERO.web (default: as `omero web config nginx` names it)")
     p.set_defaults(func=cmd_nginx)
 
     p = sub.add_parser("check", help="inside an OMERO.web install: report settings, session engine, data access, mounting")
-    p.add_argument("--catalog", help="check a local catalog instead of an OMERO.web install")
+    from .check import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_check)
     return parser
 

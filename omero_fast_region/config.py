@@ -29,6 +29,8 @@ class Config:
     pool_size: int = 64
     s3_endpoint: str = ""
     s3_anonymous: bool = True
+    ngff_roots: tuple[str, ...] = ()
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -63,7 +65,8 @@ def get_config() -> Config:
             values[f.name] = getattr(app_settings, f"FAST_REGION_{f.name.upper()}")
         elif spec:
             values[f.name] = spec[0]
-    values["lut_dirs"] = tuple(values.get("lut_dirs") or ())
+    for name in ("lut_dirs", "ngff_roots", "metrics_allow"):
+        values[name] = tuple(values.get(name) or ())
     values["extra"] = {k: v for k, v in overrides.items() if k not in values}
     return Config(**values)
 
