@@ -59,11 +59,21 @@ def standalone_env(data: BenchData) -> dict[str, str]:
 
 
 def probe(server: GunicornServer, workload: Workload, headers: dict[str, str]) -> str | None:
-    """None if the workload's first path answers 2xx, else why not (the endpoint may not exist yet)."""
+    """None if the workload's first path answers 2xx with a real answer, else why not."""
     status, _, body = server.get(workload.paths[0], headers)
-    if 200 <= status < 300:
-        return None
-    return f"probe answered {status}: {body[:120].decode('utf-8', 'replace')}"
+    if not 200 <= status < 300:
+        return f"probe answered {status}: {body[:120].decode('utf-8', 'replace')}"
+    if workload.kind == "thumbnails" and b"null" in body:
+        return "get_thumbnails answered null thumbnails (the stock view answered, and the fake OMERO server renders nothing)"
+    return None
+
+
+def ice_calls_per_request(server: GunicornServer, workload: Workload, headers: dict[str, str], hosted) -> int:
+    """Ice calls one warm request makes (0 when the app answers from its descriptor cache)."""
+    server.get(workload.paths[0], headers)
+    offset = hosted.calls_log.stat().st_size
+    server.get(workload.paths[0], headers)
+    return len(hosted.ice_calls_since(offset))
 
 
 def measure(server: GunicornServer, workload: Workload, connections: int, seconds: float,
@@ -169,11 +179,11 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
     with contextlib.ExitStack() as stack:
         if deployment.mode == "hosted":
             hosted = stack.enter_context(HostedSetup(data, redis))
-            env, headers = hosted.env, hosted.headers()
+            env, headers, wsgi = hosted.env, hosted.headers(), hosted.wsgi
             extra_pids = {"redis": [redis.pid], **hosted.extra_pids()}
         else:
-            env, headers, extra_pids, hosted = standalone_env(data), {}, {}, None
-        server = stack.enter_context(GunicornServer(deployment, env))
+            env, headers, extra_pids, hosted, wsgi = standalone_env(data), {}, {}, None, None
+        server = stack.enter_context(GunicornServer(deployment, env, wsgi=wsgi))
         if options.cold:
             out["cold"] = cold_first_tiles(server, data, headers, iviewer)
             if hosted is not None:
@@ -181,6 +191,11 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
         two_per_worker = 2 * deployment.workers
         for workload in workloads:
             reason = probe(server, workload, headers)
+            if hosted is not None and not reason:
+                calls = ice_calls_per_request(server, workload, headers, hosted)
+                out.setdefault("ice_calls_per_warm_request", {})[workload.name] = calls
+                if calls > 2:
+                    reason = f"{calls} Ice calls per warm request: answered by the stock view, not the app"
             if reason:
                 out["skipped"][workload.name] = reason
                 print(f"  {workload.name}: skipped ({reason})", flush=True)
