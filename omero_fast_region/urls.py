@@ -7,7 +7,7 @@ where stock has it), plus the microservice's routes (ms-image-region.md §1.2). 
 not implement (split channel, row/col plots, OME-TIFF, movies) are not routed here.
 """
 
-from django.urls import re_path
+from django.urls import include, path, re_path
 
 from . import service, views
 
@@ -70,4 +70,6 @@ microservice = [
     _route(rf"^pathviewer/histogram_json/{IID}/channel/(?P<theC>[0-9]+)/?", views.histogram_json, "pathviewer_histogram_json"),
 ]
 
-urlpatterns = webgateway + webclient + microservice
+operator = [path("", include("omero_fast_region.urls_ops"))]
+
+urlpatterns = webgateway + webclient + microservice + operator

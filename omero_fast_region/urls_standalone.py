@@ -11,6 +11,5 @@ urlpatterns = [
     path("", views_demo.viewer, name="fast_region_viewer"),
     path("viewer/images.json", views_demo.images_json, name="fast_region_viewer_images"),
     re_path(r"^static/(?P<path>omero_fast_region/.+)$", serve, {"document_root": views_demo.STATIC_DIR}),
-    path("", include("omero_fast_region.urls_ops")),
     path("", include("omero_fast_region.urls")),
 ]

@@ -21,8 +21,10 @@ from .. import service
 from ..config import Config, get_config
 from ..errors import BadRequest, FastRegionError, Unsupported
 from ..fallback import stock_view
-from ..observe import record_request
-from ..requestcontext import NotLoggedIn, context_for
+from ..observe import finish_request, stage
+from ..descriptor import ImageDescriptor
+from ..requestcontext import NotLoggedIn, RequestContext, context_for
+from ..runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,13 @@ def optional_int(params: dict[str, str], *names: str) -> int | None:
         if name in params:
             return int_arg(params[name], name)
     return None
+
+
+def describe(request: HttpRequest, runtime: Runtime, iid: Any, ctx: RequestContext) -> ImageDescriptor:
+    """The image's descriptor as ``ctx`` may see it, timed as the ``metadata`` stage."""
+    image_id = int_arg(iid, "iid")
+    with stage(request, "metadata"):
+        return runtime.catalog.get_image(image_id, ctx)
 
 
 def error_response(exc: FastRegionError) -> HttpResponse:
@@ -98,7 +107,8 @@ def fast_endpoint(endpoint: str) -> Callable:
             config = get_config()
             reason = None
             try:
-                ctx = context_for(request)
+                with stage(request, "session"):
+                    ctx = context_for(request)
                 response = fn(request, ctx, *args, **kwargs)
                 outcome = "not_modified" if response.status_code == 304 else "ok"
             except NotLoggedIn:
@@ -124,12 +134,8 @@ def fast_endpoint(endpoint: str) -> Callable:
                     response = HttpResponse(f"Internal error (request {request_id})", status=500, content_type="text/plain")
                     outcome = "error"
             total = (time.perf_counter() - started) * 1000.0
-            timings = getattr(response, "_fast_region_timings", None)
-            if timings is not None:
-                parts = [f"{stage};dur={ms:.2f}" for stage, ms in timings.items()]
-                response["Server-Timing"] = ", ".join(parts + [f"total;dur={total:.2f}"])
             image_id = kwargs.get("iid", kwargs.get("shapeId", args[0] if args else None))
-            record_request(endpoint, image_id, outcome, response.status_code, total, timings, reason)
+            finish_request(request, response, endpoint, image_id, outcome, total, reason)
             return response
 
         view.fast_region_endpoint = endpoint  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from ..errors import BadRequest
 from ..query import parse_render_query
 from ..requestcontext import RequestContext
 from ..runtime import get_runtime
-from .endpoint import fast_endpoint, image_response, int_arg, query_params
+from .endpoint import describe, fast_endpoint, image_response, int_arg, query_params
 
 _UNSAFE_FILENAME = re.compile(r"[^\x20-\x7e]|\"")
 
@@ -21,7 +21,7 @@ def _region_response(request: HttpRequest, ctx: RequestContext, iid: Any, z: Any
     """Stock order: the image (404), then ``tile``/``region`` (400), then the render settings."""
     params = query_params(request)
     runtime = get_runtime()
-    descriptor = runtime.catalog.get_image(int_arg(iid, "iid"), ctx)
+    descriptor = describe(request, runtime, iid, ctx)
     tile = region = None
     if params.get("tile"):
         tile = service.parse_tile(params["tile"])
@@ -45,7 +45,7 @@ def _image_response(request: HttpRequest, ctx: RequestContext, iid: Any, z: Any,
     """The whole plane; z/t default to the rendering definition's."""
     params = query_params(request)
     runtime = get_runtime()
-    descriptor = runtime.catalog.get_image(int_arg(iid, "iid"), ctx)
+    descriptor = describe(request, runtime, iid, ctx)
     query = parse_render_query(params)
     rdef = descriptor.rendering
     zz = int_arg(z, "z") if z not in (None, "") else (rdef.default_z if rdef else 0)

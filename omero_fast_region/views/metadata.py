@@ -11,7 +11,7 @@ from ..errors import NotFound
 from ..service.histogram import DEFAULT_BINS
 from ..requestcontext import RequestContext
 from ..runtime import get_runtime
-from .endpoint import fast_endpoint, int_arg, json_response, optional_int, query_params, session_setting
+from .endpoint import describe, fast_endpoint, int_arg, json_response, optional_int, query_params, session_setting
 
 
 @fast_endpoint("imgData")
@@ -42,7 +42,7 @@ def histogram_json(request: HttpRequest, ctx: RequestContext, iid: Any, theC: An
     t = optional_int(params, "t", "theT") or 0
     bins = optional_int(params, "bins")
     runtime = get_runtime()
-    descriptor = runtime.catalog.get_image(int_arg(iid, "iid"), ctx)
+    descriptor = describe(request, runtime, iid, ctx)
     data = service.histogram(
         runtime, descriptor, int_arg(theC, "theC"), z, t,
         bins=DEFAULT_BINS if bins is None else bins,
