@@ -1,13 +1,14 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-.PHONY: demo test test-fast fuzz soak bench bootstrap clean
+.PHONY: demo test test-fast fuzz soak bench bench-quick bootstrap clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
 
 bootstrap:
-	scripts/bootstrap --with-redis
+	scripts/bootstrap --with-services
 
-demo: bootstrap
+demo:
+	scripts/bootstrap --extras=s3
 	$(VENV)/bin/omero-fast-region demo
 
 test: bootstrap
@@ -16,8 +17,13 @@ test: bootstrap
 test-fast:
 	$(PY) -m pytest -q -m "not integration and not slow"
 
-bench: bootstrap
+bench:
+	scripts/bootstrap --with-bench
 	$(PY) -m benchmarks
+
+bench-quick:
+	scripts/bootstrap --with-bench
+	$(PY) -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-data
