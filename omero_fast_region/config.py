@@ -30,6 +30,7 @@ class Config:
     s3_endpoint: str = ""
     s3_anonymous: bool = True
     ngff_roots: tuple[str, ...] = ()
+    managed_dir: str = ""  # empty: <data_dir>/ManagedRepository
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)

@@ -61,7 +61,8 @@ class ImageDescriptor:
 
 @dataclass(frozen=True)
 class MaskDescriptor:
-    """One Mask shape: a packed-bit mask (``bytes_path``) or an NGFF label image (``label_path``).
+    """One Mask shape: packed bits (inline ``bytes`` as OMERO returns ``Mask.bytes``, or a
+    ``bytes_path`` file) or an NGFF label image (``label_path``).
 
     ``fill_color`` is OMERO's packed RGBA int (``r<<24|g<<16|b<<8|a``, signed or not), None for
     the default opaque yellow. ``x``/``y``/``width``/``height`` place the mask on its image.
@@ -81,3 +82,4 @@ class MaskDescriptor:
     the_t: int | None = None
     the_c: int | None = None
     uuid: str | None = None
+    bytes: bytes | None = field(default=None, repr=False)  # inline packed bits (ice catalog)

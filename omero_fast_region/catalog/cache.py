@@ -1,6 +1,7 @@
 """Per-OMERO-session descriptor cache: a small in-process LRU in front of the Django cache (Redis).
 
-Keys are ``(scope, image id)`` where ``scope`` is a hash of the OMERO session key
+One cache per kind of object (``namespace``: image descriptors, mask descriptors). Keys are
+``(scope, object id)`` where ``scope`` is a hash of the OMERO session key
 (:func:`requestcontext.scope_of`), so one session never sees another's entries, and the key
 itself never reaches Redis or a log. Entries live at most ``ttl`` seconds in both tiers; a TTL
 of 0 disables caching. Values are frozen dataclasses (pickled by the Django cache backend).
@@ -16,11 +17,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from ..descriptor import ImageDescriptor
+from ..descriptor import ImageDescriptor, MaskDescriptor
 
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "omero_fast_region:descriptor:v1"
+KEY_PREFIX = "omero_fast_region:{namespace}:v1"
 
 
 @dataclass(frozen=True)
@@ -30,22 +31,24 @@ class UnsupportedMark:
     reason: str
 
 
-Entry = ImageDescriptor | UnsupportedMark
+Entry = ImageDescriptor | MaskDescriptor | UnsupportedMark
 
 
 class DescriptorCache:
-    """``get``/``put`` of descriptors per (scope, image id); both tiers honour ``ttl``."""
+    """``get``/``put`` of descriptors per (scope, object id); both tiers honour ``ttl``."""
 
-    def __init__(self, ttl: int, local_size: int = 512, cache_alias: str = "default") -> None:
+    def __init__(self, ttl: int, local_size: int = 512, cache_alias: str = "default",
+                 namespace: str = "descriptor") -> None:
         self.ttl = int(ttl)
+        self.namespace = namespace
         self.local_size = local_size
         self.cache_alias = cache_alias
         self._lock = threading.Lock()
         self._local: OrderedDict[tuple[str, int], tuple[float, Entry]] = OrderedDict()
 
     @staticmethod
-    def key(scope: str, image_id: int) -> str:
-        return f"{KEY_PREFIX}:{scope}:{int(image_id)}"
+    def key(scope: str, image_id: int, namespace: str = "descriptor") -> str:
+        return f"{KEY_PREFIX.format(namespace=namespace)}:{scope}:{int(image_id)}"
 
     def _shared(self) -> Any | None:
         try:
@@ -71,7 +74,7 @@ class DescriptorCache:
         if shared is None:
             return None
         try:
-            stored = shared.get(self.key(scope, image_id))
+            stored = shared.get(self.key(scope, image_id, self.namespace))
         except Exception:
             logger.warning("descriptor cache read failed", exc_info=True)
             return None
@@ -79,7 +82,7 @@ class DescriptorCache:
             return None
         written_at, entry = stored
         age = time.time() - float(written_at)
-        if not isinstance(entry, (ImageDescriptor, UnsupportedMark)) or not (0 <= age < self.ttl):
+        if not isinstance(entry, (ImageDescriptor, MaskDescriptor, UnsupportedMark)) or not (0 <= age < self.ttl):
             return None
         self._remember(scope, image_id, entry, self.ttl - age)
         return entry
@@ -92,7 +95,7 @@ class DescriptorCache:
         if shared is None:
             return
         try:
-            shared.set(self.key(scope, image_id), (time.time(), entry), timeout=self.ttl)
+            shared.set(self.key(scope, image_id, self.namespace), (time.time(), entry), timeout=self.ttl)
         except Exception:
             logger.warning("descriptor cache write failed", exc_info=True)
 

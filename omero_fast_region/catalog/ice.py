@@ -4,9 +4,13 @@ The only module that imports ``omero`` (DESIGN.md §2). On a descriptor-cache mi
 OMERO session found in OMERO.web's connector exactly as OMERO.web does
 (``omeroweb.connector.Connector.create_gateway`` + ``connect(sUuid=…)``), then runs one HQL
 query with ``omero.group=-1`` (ms-image-region.md §2.1, §7.5): image, pixels, type, channels,
-stats, external info, fileset, every rendering definition with bindings, families, codomain
-maps, quantum def and model. An imported original (no NGFF, no pyramid) costs one more small
-query for the fileset's files. Missing and unreadable images are the same 404, as in OMERO.
+stats, external info, fileset, parents (dataset, project, well), objective, creation event,
+every rendering definition with bindings, families, codomain maps, quantum def and model. An
+imported original (no NGFF, no pyramid) costs one more small query for the fileset's files. Missing and unreadable images are the same 404, as in OMERO.
+
+Mask shapes (``get_mask``) cost one query too (:data:`MASK_QUERY`): the packed bits come inline,
+an NGFF label is located through the mask's ExternalInfo under the same rules as images; both
+are cached per OMERO session like descriptors.
 
 Joined sessions are kept per OMERO session in a small LRU (:class:`JoinedSessions`): a cold
 request then costs one Ice call instead of ~12; no keep-alive runs, so OMERO's idle timeout
@@ -19,7 +23,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 import Ice
 import omero
@@ -28,12 +32,13 @@ import omero.sys
 from omero.model.enums import UnitsLength
 
 from ..config import Config
-from ..descriptor import ImageDescriptor
+from ..descriptor import ImageDescriptor, MaskDescriptor
 from ..errors import NotFound, Unsupported
 from ..requestcontext import NotLoggedIn, RequestContext
 from .base import Catalog
 from .cache import DescriptorCache, UnsupportedMark
-from .ice_model import describe_image
+from .filesets import MAX_FILES
+from .ice_model import describe_image, describe_mask
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +68,13 @@ IMAGE_QUERY = (
     " where i.id = :id"
 )
 
-#: The files of a fileset; two rows are enough to tell "one file" from "several".
+#: One Mask with its ROI, image and ExternalInfo (NGFF labels); other shape types find no row.
+MASK_QUERY = (
+    "select s from Mask s join fetch s.roi r left outer join fetch r.image"
+    " left outer join fetch s.details.externalInfo where s.id = :id"
+)
+
+#: The files of a fileset (at most ``filesets.MAX_FILES`` + 1 rows: more go to the stock view).
 FILESET_QUERY = (
     "select fe from FilesetEntry fe join fetch fe.originalFile where fe.fileset.id = :id"
 )
@@ -158,6 +169,7 @@ class IceCatalog(Catalog):
     def __init__(self, config: Config, sessions: JoinedSessions | None = None) -> None:
         self.config = config
         self.cache = DescriptorCache(config.metadata_cache_ttl)
+        self.mask_cache = DescriptorCache(config.metadata_cache_ttl, namespace="mask")
         self.sessions = sessions or JoinedSessions()
         self.ngff_roots = tuple(getattr(config, "ngff_roots", ()) or _setting("ngff_roots") or ())
 
@@ -174,13 +186,40 @@ class IceCatalog(Catalog):
             raise Unsupported(entry.reason)
         return entry
 
+    def get_mask(self, shape_id: int, context: Any = None) -> MaskDescriptor:
+        """The Mask ``shape_id`` as the requester may read it (404 when missing, unreadable or not a Mask)."""
+        ctx = _require_session(context)
+        if ctx.share_id is not None:
+            raise Unsupported("shapes in shares are served by the stock view")
+        entry = self.mask_cache.get(ctx.scope, shape_id)
+        if entry is None:
+            entry = self._with_session(ctx, lambda gateway: self._query_mask(gateway, int(shape_id)))
+            self.mask_cache.put(ctx.scope, shape_id, entry)
+        if isinstance(entry, UnsupportedMark):
+            raise Unsupported(entry.reason)
+        return entry
+
     def _describe(self, image_id: int, ctx: RequestContext) -> ImageDescriptor | UnsupportedMark:
-        gateway = self.sessions.get(ctx)
+        return self._with_session(ctx, lambda gateway: self._query(gateway, image_id, ctx))
+
+    def _with_session(self, ctx: RequestContext, run: Callable[[Any], Any]) -> Any:
+        """``run(gateway)`` on the requester's joined session; an expired one is re-joined once."""
         try:
-            return self._query(gateway, image_id, ctx)
+            return run(self.sessions.get(ctx))
         except _SESSION_GONE:
-            self.sessions.drop(ctx)  # expired or broken: join afresh once
-            return self._query(self.sessions.get(ctx), image_id, ctx)
+            self.sessions.drop(ctx)
+            return run(self.sessions.get(ctx))
+
+    def _query_mask(self, gateway: Any, shape_id: int) -> MaskDescriptor | UnsupportedMark:
+        params = omero.sys.ParametersI()
+        params.addId(shape_id)
+        found = gateway.getQueryService().findAllByQuery(MASK_QUERY, params, ALL_GROUPS)
+        if not found:
+            raise NotFound(f"Cannot render Mask:{shape_id}")
+        try:
+            return describe_mask(found[0], self.config.data_dir, self.ngff_roots, self.config.s3_endpoint)
+        except Unsupported as exc:
+            return UnsupportedMark(exc.message)
 
     def _query(self, gateway: Any, image_id: int, ctx: RequestContext) -> ImageDescriptor | UnsupportedMark:
         query = gateway.getQueryService()
@@ -193,7 +232,7 @@ class IceCatalog(Catalog):
         def fileset_files(fileset_id: int) -> list[tuple[str, str]]:
             fparams = omero.sys.ParametersI()
             fparams.addId(fileset_id)
-            fparams.page(0, 2)
+            fparams.page(0, MAX_FILES + 1)
             entries = query.findAllByQuery(FILESET_QUERY, fparams, ALL_GROUPS)
             return [(e.getOriginalFile().getPath().val, e.getOriginalFile().getName().val) for e in entries]
 
@@ -202,6 +241,7 @@ class IceCatalog(Catalog):
             return describe_image(
                 found[0], user_id, self.config.data_dir, self.ngff_roots, self.config.s3_endpoint,
                 fileset_files=fileset_files, to_micrometres=to_micrometres,
+                managed_dir=self.config.managed_dir,
             )
         except Unsupported as exc:
             return UnsupportedMark(exc.message)

@@ -5,7 +5,8 @@ with logical channel and stats, rendering definitions with quantum def, model, b
 families and codomain maps) -> ExternalInfo / Fileset. Rendering-definition selection follows
 OMERO (renderer.md §5 "Which RenderingDef is used"): the requester's own, else the image owner's.
 Pixel location follows ``PixelsService`` (renderer.md §6.1, §7): NGFF ExternalInfo, then the
-``_pyramid`` file, then the imported original (one TIFF file), then ROMIO ``Pixels/<id>``.
+``_pyramid`` file, then the imported original (one TIFF file, or the TIFF of an OME-TIFF set
+its companion names, :mod:`catalog.filesets`), then ROMIO ``Pixels/<id>``.
 Every local path goes through :func:`pixels.resolve_under`.
 """
 
@@ -17,14 +18,14 @@ import os
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
-from ..descriptor import ImageDescriptor, SourceSpec
+from ..descriptor import ImageDescriptor, MaskDescriptor, SourceSpec
 from ..errors import UnsafePath, Unsupported
-from ..pixels import resolve_under, romio_path
+from ..pixels import open_source, resolve_under, romio_path
 from ..render.model import ChannelInfo, ChannelSettings, PixelsInfo, RenderingDef, RenderSettings
+from .filesets import locate_tiff
 
 NGFF_ENTITY_TYPE = "com.glencoesoftware.ngff:multiscales"
 NGFF_ENTITY_ID = 3
-TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf2", ".tf8")
 
 
 def val(value: Any) -> Any:
@@ -175,6 +176,7 @@ def _s3_location(lsid: str, s3_endpoint: str) -> str:
 def locate_pixels(
     image: Any, pixels: PixelsInfo, pixels_id: int, data_dir: str, ngff_roots: Iterable[str] = (),
     s3_endpoint: str = "", fileset_files: Callable[[int], list[tuple[str, str]]] | None = None,
+    managed_dir: str = "",
 ) -> SourceSpec:
     """Where the pixels of ``image`` live, in PixelsService's order; Unsupported when we cannot read them."""
     details = image.getDetails()
@@ -188,18 +190,28 @@ def locate_pixels(
         return SourceSpec(format="pyramid", path=pyramid, root=root, pixels=pixels)
     fileset = image.getFileset()
     if fileset is not None and fileset_files is not None:
+        managed = os.path.normpath(managed_dir or os.path.join(root, "ManagedRepository"))
         files = fileset_files(_id(fileset))
-        if len(files) != 1 or not files[0][1].lower().endswith(TIFF_SUFFIXES):
-            raise Unsupported("the imported files are not a single TIFF file")
-        managed = os.path.join(root, "ManagedRepository")
-        path = _safe(managed, os.path.join(files[0][0], files[0][1]))
-        if path is None or not os.path.isfile(path):
-            raise Unsupported("the imported file is not readable under data_dir/ManagedRepository")
-        return SourceSpec(format="tiff", path=path, root=managed, series=int(val(image.getSeries()) or 0), pixels=pixels)
+        path, series = locate_tiff(files, int(val(image.getSeries()) or 0), managed)
+        if not os.path.isfile(path):
+            raise Unsupported("the imported file is not readable under the managed repository")
+        spec = SourceSpec(format="tiff", path=path, root=managed, series=series, pixels=pixels)
+        if len(files) > 1:
+            check_sizes(spec, pixels)
+        return spec
     romio = _safe(root, raw)
     if romio and os.path.isfile(romio):
         return SourceSpec(format="romio", path=romio, root=root, pixels=pixels)
     raise Unsupported("no pixel data found in the repository")
+
+
+def check_sizes(spec: SourceSpec, pixels: PixelsInfo) -> None:
+    """Unsupported unless the file's series has the Pixels' type and sizes (a file picked from a set)."""
+    with open_source(spec) as source:
+        found = (source.pixel_type, source.size_x, source.size_y, source.size_z, source.size_c, source.size_t)
+    wanted = (pixels.pixel_type, pixels.size_x, pixels.size_y, pixels.size_z, pixels.size_c, pixels.size_t)
+    if found != wanted:
+        raise Unsupported(f"the picked fileset file holds {found}, the image is {wanted}")
 
 
 # -- the descriptor ----------------------------------------------------------------------------
@@ -239,10 +251,10 @@ def _permissions(obj: Any) -> dict:
 
 
 def _name(experimenter: Any) -> str | None:
+    """``ImageWrapper.getAuthor``: ``firstName + " " + lastName``, verbatim."""
     if experimenter is None or not experimenter.isLoaded():
         return None
-    first, last = val(experimenter.getFirstName()) or "", val(experimenter.getLastName()) or ""
-    return f"{first} {last}".strip() or val(experimenter.getOmeName())
+    return f"{val(experimenter.getFirstName()) or ''} {val(experimenter.getLastName()) or ''}"
 
 
 def _single_parent(obj: Any, links: str) -> Any | None:
@@ -251,6 +263,16 @@ def _single_parent(obj: Any, links: str) -> Any | None:
         return None
     parent = getattr(obj, f"copy{links}")()[0].getParent()
     return parent if parent is not None and parent.isLoaded() else None
+
+
+def _single_project(image: Any) -> Any | None:
+    """``ImageWrapper.getProject``: the project when exactly one image->dataset->project path exists."""
+    if image.sizeOfDatasetLinks() < 1:
+        return None
+    paths = [link.getParent() for dl in image.copyDatasetLinks() if dl.getParent() is not None
+             and dl.getParent().isLoaded() and dl.getParent().sizeOfProjectLinks() > 0
+             for link in dl.getParent().copyProjectLinks()]
+    return paths[0] if len(paths) == 1 and paths[0] is not None and paths[0].isLoaded() else None
 
 
 def _container(obj: Any | None) -> dict | None:
@@ -274,7 +296,7 @@ def _magnification(image: Any) -> float | None:
     if objective is None or not objective.isLoaded():
         return None
     value = val(objective.getNominalMagnification())
-    return float(value) if value is not None else None
+    return float(value) if value else None  # stock: ``… or None``
 
 
 def _iso(milliseconds: Any) -> str | None:
@@ -293,7 +315,7 @@ def _created(image: Any) -> str | None:
 def describe_image(
     image: Any, user_id: int | None, data_dir: str, ngff_roots: Iterable[str] = (), s3_endpoint: str = "",
     fileset_files: Callable[[int], list[tuple[str, str]]] | None = None,
-    to_micrometres: Callable[[Any], float] | None = None,
+    to_micrometres: Callable[[Any], float] | None = None, managed_dir: str = "",
 ) -> ImageDescriptor:
     """The descriptor of one Image as ``IMAGE_QUERY`` returns it, seen by ``user_id``."""
     pix = image.getPrimaryPixels()
@@ -304,7 +326,7 @@ def describe_image(
     image_owner = owner_id(image)
     chosen = select_rendering_def(rdefs, user_id, image_owner)
     rendering = rendering_def(chosen) if chosen is not None else None
-    source = locate_pixels(image, pixels, pixels_id, data_dir, ngff_roots, s3_endpoint, fileset_files)
+    source = locate_pixels(image, pixels, pixels_id, data_dir, ngff_roots, s3_endpoint, fileset_files, managed_dir)
     details = image.getDetails()
     group = details.getGroup()
     dataset = _single_parent(image, "DatasetLinks")
@@ -330,7 +352,32 @@ def describe_image(
         version=hashlib.sha1(version_key.encode()).hexdigest()[:16],
         archived=bool(val(image.getArchived())),
         creation_date=_created(image),
-        project=_container(_single_parent(dataset, "ProjectLinks")),
+        project=_container(_single_project(image)),
         well_id=_well_id(image),
         nominal_magnification=_magnification(image),
+    )
+
+
+# -- masks -------------------------------------------------------------------------------------
+
+
+def describe_mask(mask: Any, data_dir: str, ngff_roots: Iterable[str] = (), s3_endpoint: str = "") -> MaskDescriptor:
+    """A ``Mask`` as ``catalog.ice.MASK_QUERY`` returns it: inline packed bits, or an NGFF label
+    when its ExternalInfo names one (ms-image-region.md §4.1; same location rules as images)."""
+    details = mask.getDetails()
+    external = details.getExternalInfo() if details is not None else None
+    label = ngff_location(external, data_dir, ngff_roots, s3_endpoint)
+    roi = mask.getRoi()
+    image = roi.getImage() if roi is not None else None
+    return MaskDescriptor(
+        id=_id(mask),
+        image_id=_id(image) if image is not None else 0,
+        x=float(val(mask.getX()) or 0), y=float(val(mask.getY()) or 0),
+        width=int(val(mask.getWidth()) or 0), height=int(val(mask.getHeight()) or 0),
+        label_path=label[0] if label else None,
+        root=label[1] if label else "",
+        fill_color=val(mask.getFillColor()),
+        the_z=val(mask.getTheZ()), the_t=val(mask.getTheT()), the_c=val(mask.getTheC()),
+        uuid=val(external.getUuid()) if label else None,
+        bytes=None if label else (mask.getBytes() or b""),
     )

@@ -22,13 +22,14 @@ SPLIT_BORDER = 2
 
 
 def _timestamp(value: Any) -> float | None:
-    """Epoch seconds of an ISO 8601 date (naive = server local time, as ``time.mktime``) or a number."""
+    """Whole epoch seconds of an ISO 8601 date (naive = server local time) or a number, as stock's
+    ``time.mktime(getDate().timetuple())`` (which drops the milliseconds)."""
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(math.floor(value))
     try:
-        return datetime.fromisoformat(str(value)).timestamp()
+        return float(math.floor(datetime.fromisoformat(str(value)).timestamp()))
     except ValueError:
         return None
 

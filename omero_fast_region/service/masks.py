@@ -63,6 +63,8 @@ def _read_label(mask: MaskDescriptor, level: int) -> np.ndarray:
 
 
 def _packed_bytes(mask: MaskDescriptor) -> bytes:
+    if mask.bytes is not None:
+        return mask.bytes
     try:
         with open(mask.bytes_path, "rb") as handle:  # type: ignore[arg-type]
             return handle.read()

@@ -239,6 +239,15 @@ def build_model(fx):
         objects.append(obj)
         return obj
 
+    def external_info(obj, e, owner, group):
+        ei = new(omero.model.ExternalInfoI, e.get("id"), owner, group)
+        ei.setEntityType(rstring(e["entityType"]))
+        ei.setEntityId(rlong(e["entityId"]))
+        ei.setLsid(rstring(e.get("lsid")) if e.get("lsid") else None)
+        ei.setUuid(rstring(e.get("uuid", str(uuidlib.uuid4()))))
+        obj.getDetails().setExternalInfo(ei)
+
+    wells = {}
     filesets = {}
     for spec in fx.get("filesets", []):
         fs = new(omero.model.FilesetI, spec["id"], spec["owner"],
@@ -265,19 +274,35 @@ def build_model(fx):
         img.setName(rstring(spec["name"]))
         img.setDescription(rstring(spec.get("description", "")))
         img.setAcquisitionDate(rtime(spec.get("acquisitionDate", 0)))
-        img.setArchived(rbool(False))
         img.setPartial(rbool(False))
         img.setSeries(rint(spec.get("series", 0)))
         if "fileset" in spec:
             filesets[spec["fileset"]].addImage(img)
         if "externalInfo" in spec:
-            e = spec["externalInfo"]
-            ei = new(omero.model.ExternalInfoI, e.get("id"), owner, group)
-            ei.setEntityType(rstring(e["entityType"]))
-            ei.setEntityId(rlong(e["entityId"]))
-            ei.setLsid(rstring(e.get("lsid")) if e.get("lsid") else None)
-            ei.setUuid(rstring(e.get("uuid", str(uuidlib.uuid4()))))
-            img.getDetails().setExternalInfo(ei)
+            external_info(img, spec["externalInfo"], owner, group)
+        img.setArchived(rbool(bool(spec.get("archived", False))))
+        if "objective" in spec:
+            o = spec["objective"]
+            objective = new(omero.model.ObjectiveI, o.get("id"), owner, group)
+            magnification = o.get("nominalMagnification")
+            objective.setNominalMagnification(
+                rdouble(magnification) if magnification is not None else None)
+            settings = new(omero.model.ObjectiveSettingsI, o.get("settingsId"),
+                           owner, group)
+            settings.setObjective(objective)
+            img.setObjectiveSettings(settings)
+        if "well" in spec:
+            w = spec["well"]
+            well = wells.get(w["id"])
+            if well is None:
+                well = wells[w["id"]] = new(omero.model.WellI, w["id"], owner,
+                                            group)
+                well.setRow(rint(w.get("row", 0)))
+                well.setColumn(rint(w.get("column", 0)))
+            ws = new(omero.model.WellSampleI, w.get("wellSampleId"), owner,
+                     group)
+            well.addWellSample(ws)
+            img.addWellSample(ws)
 
         p = spec["pixels"]
         pix = new(omero.model.PixelsI, p["id"], owner, group)
@@ -367,8 +392,37 @@ def build_model(fx):
             mask.setTextValue(rstring(m.get("text", "")))
             mask.setFillColor(rint(m.get("fillColor", -1)))
             mask.setBytes(bytes(m.get("bytes", [])))
+            if "externalInfo" in m:
+                external_info(mask, m["externalInfo"], owner, group)
             roi.addShape(mask)
             img.addRoi(roi)
+
+    images = {unwrap(o.getId()): o for o in objects
+              if isinstance(o, omero.model.ImageI)}
+    datasets = {}
+    for spec in fx.get("datasets", []):
+        ds = datasets[spec["id"]] = new(omero.model.DatasetI, spec["id"],
+                                        spec["owner"], spec["group"])
+        ds.setName(rstring(spec["name"]))
+        ds.setDescription(rstring(spec.get("description", "")))
+        for image_id in spec.get("images", []):
+            link = new(omero.model.DatasetImageLinkI, None, spec["owner"],
+                       spec["group"])
+            link.setParent(ds)
+            link.setChild(images[image_id])
+            ds.addDatasetImageLink(link)
+            images[image_id].addDatasetImageLink(link)
+    for spec in fx.get("projects", []):
+        pr = new(omero.model.ProjectI, spec["id"], spec["owner"], spec["group"])
+        pr.setName(rstring(spec["name"]))
+        pr.setDescription(rstring(spec.get("description", "")))
+        for dataset_id in spec.get("datasets", []):
+            link = new(omero.model.ProjectDatasetLinkI, None, spec["owner"],
+                       spec["group"])
+            link.setParent(pr)
+            link.setChild(datasets[dataset_id])
+            pr.addProjectDatasetLink(link)
+            datasets[dataset_id].addProjectDatasetLink(link)
     return users, groups, objects
 
 
