@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -54,8 +55,13 @@ def options_from(args: argparse.Namespace) -> Options:
     return options
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds the ExitStacks, so every server started is stopped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     results = run(options_from(args))
     folder = default_results_dir()
     path = Path(args.out) if args.out else results_path(results, folder)

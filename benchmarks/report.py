@@ -17,6 +17,7 @@ DOC = REPO / "docs" / "benchmarks.md"
 PLOT = REPO / "docs" / "benchmarks.png"
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 TILE_WORKLOAD = "iviewer-ngff"
+TILE_3CH_WORKLOAD = "tile-ngff-3ch"
 
 
 def _point(results: dict, deployment: str, workload: str, connections: int) -> dict | None:
@@ -44,15 +45,17 @@ def targets(results: dict) -> list[dict]:
         if point and floor:
             over = (point["cpu_ms_per_request"] / floor - 1.0) * 100.0
             rows.append({"target": f"HTTP + session + descriptor cache add ≤ 15% CPU per tile ({name})",
-                         "measured": f"+{over:.0f}% ({point['cpu_ms_per_request']:.2f} vs floor {floor:.2f} ms)",
+                         "measured": f"{over:+.0f}% ({point['cpu_ms_per_request']:.2f} vs floor {floor:.2f} ms)",
                          "met": over <= 15.0})
             ratio = point["latency_ms"]["p99"] / max(point["latency_ms"]["p50"], 1e-9)
             rows.append({"target": f"p99 ≤ 3× p50 at concurrency {c2} ({name})",
                          "measured": f"{ratio:.1f}× (p50 {point['latency_ms']['p50']:.1f}, p99 {point['latency_ms']['p99']:.1f} ms)",
                          "met": ratio <= 3.0})
+        tile = _point(results, name, TILE_3CH_WORKLOAD, c2)
+        if tile:
             rows.append({"target": f"warm 512² × 3-channel uint16 JPEG tile ≤ 8 ms CPU end to end ({name})",
-                         "measured": f"{point['cpu_ms_per_request']:.2f} ms (iviewer mix: 3-4 channels, levels 0-4)",
-                         "met": point["cpu_ms_per_request"] <= 8.0})
+                         "measured": f"{tile['cpu_ms_per_request']:.2f} ms (floor {_floor_cpu(results, TILE_3CH_WORKLOAD, 'stages') or 0:.2f})",
+                         "met": tile["cpu_ms_per_request"] <= 8.0})
         bad = sum(p["non2xx"] + sum(p["errors"].values()) for pts in dep["workloads"].values() for p in pts)
         rows.append({"target": f"no non-2xx under load ({name})", "measured": f"{bad} non-2xx/socket errors", "met": bad == 0})
         for ab in dep.get("ab", []):
@@ -97,14 +100,20 @@ def markdown(results: dict) -> str:
     lines += [f"| {r['target']} | {r['measured']} | {_mark(r['met'])} |" for r in targets(results)]
     for name, dep in results["deployments"].items():
         lines += ["", f"### {name}", "",
-                  "| workload | conc. | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | faults/req | non-2xx | RSS MiB/worker |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "| workload | conc. | s | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | faults/req | non-2xx | RSS MiB/worker |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for workload, points in dep["workloads"].items():
             for p in points:
                 lat = p["latency_ms"]
-                lines.append(f"| {workload} | {p['connections']} | {p['rps']:.0f} | {lat['p50']:.1f} | {lat['p95']:.1f} | "
+                few = "*" if p.get("few_requests") else ""
+                lines.append(f"| {workload} | {p['connections']} | {p['seconds']:.0f} | {p['requests']}{few} | {p['rps']:.1f} | "
+                             f"{lat['p50']:.1f} | {lat['p95']:.1f} | "
                              f"{lat['p99']:.1f} | {p['cpu_ms_per_request']:.2f} | {p['minflt_per_request']:.0f} | "
                              f"{p['non2xx']} | {', '.join(f'{v:.0f}' for v in p['rss_mib'])} |")
+        if any(p.get("few_requests") for pts in dep["workloads"].values() for p in pts):
+            lines += ["", "\\* fewer than 100 requests in the window: CPU per request is approximate."]
+        if dep.get("ice_calls_per_warm_request"):
+            lines += ["", "Ice calls per warm request: " + ", ".join(f"{k} {v}" for k, v in dep["ice_calls_per_warm_request"].items())]
         if dep.get("skipped"):
             lines += ["", "Skipped: " + "; ".join(f"{k} ({v})" for k, v in dep["skipped"].items())]
     for name, reason in results.get("skipped", {}).items():

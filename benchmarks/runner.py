@@ -87,7 +87,9 @@ def measure(server: GunicornServer, workload: Workload, connections: int, second
     requests = max(1, result["requests"])
     workers = usage.pop("workers")
     result.update({
+        # in-flight requests at the end make this inexact: only trust it with many requests
         "cpu_ms_per_request": round(workers["cpu_s"] * 1000.0 / requests, 3),
+        "few_requests": result["requests"] < MIN_REQUESTS,
         "minflt_per_request": round(workers["minflt"] / requests, 1),
         "worker_cpu_utilisation": round(workers["cpu_s"] / max(result["seconds"], 1e-9), 2),
         "rss_mib": workers["rss_mib"],
@@ -96,6 +98,22 @@ def measure(server: GunicornServer, workload: Workload, connections: int, second
     for name, other in usage.items():
         result[f"{name}_cpu_ms_per_request"] = round(other["cpu_s"] * 1000.0 / requests, 3)
     return result
+
+
+#: a point needs about this many answered requests to mean something
+MIN_REQUESTS = 100
+MAX_POINT_SECONDS = 30.0
+
+
+def plan_points(options: Options, workload: Workload, deployment: Deployment, warm_rps: float) -> tuple[list[int], float]:
+    """Concurrency levels and seconds per point: the full sweep, unless the workload is too slow for
+    ``MIN_REQUESTS`` per point, when it runs at 1× and 2× workers for up to ``MAX_POINT_SECONDS``."""
+    swept = options.sweep_workloads is None or workload.name in options.sweep_workloads
+    levels = options.concurrency if swept else [2 * deployment.workers]
+    if options.quick or warm_rps * options.seconds >= MIN_REQUESTS:
+        return levels, options.seconds
+    seconds = min(MAX_POINT_SECONDS, max(options.seconds, MIN_REQUESTS / max(warm_rps, 1e-3)))
+    return sorted({deployment.workers, 2 * deployment.workers}), seconds
 
 
 def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str, str],
@@ -200,12 +218,11 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
                 out["skipped"][workload.name] = reason
                 print(f"  {workload.name}: skipped ({reason})", flush=True)
                 continue
-            run_wrk(server.port, workload.paths, deployment.workers, options.warmup_seconds, headers)
-            swept = options.sweep_workloads is None or workload.name in options.sweep_workloads
-            levels = options.concurrency if swept else [two_per_worker]
+            warm = run_wrk(server.port, workload.paths, deployment.workers, options.warmup_seconds, headers)
+            levels, seconds = plan_points(options, workload, deployment, warm["rps"])
             points = []
             for connections in levels:
-                point = measure(server, workload, connections, options.seconds, headers, extra_pids)
+                point = measure(server, workload, connections, seconds, headers, extra_pids)
                 points.append(point)
                 lat = point["latency_ms"]
                 print(f"  {workload.name:18s} c={connections:<3d} {point['rps']:8.1f} req/s  p50 {lat['p50']:7.2f}  "
@@ -230,6 +247,10 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
     return out
 
 
+#: the floor walks at most about this many of a workload's paths (evenly spaced)
+FLOOR_PATHS = 60
+
+
 def run_floors(options: Options, data: BenchData, workloads: list[Workload]) -> dict:
     """The in-process floor of every workload (stages for region workloads, WSGI for all)."""
     print("benchmarks: in-process floor", flush=True)
@@ -237,9 +258,11 @@ def run_floors(options: Options, data: BenchData, workloads: list[Workload]) -> 
     env = standalone_env(data)
     for workload in workloads:
         entry: dict = {}
+        step = max(1, len(workload.paths) // FLOOR_PATHS)
+        paths = workload.paths[::step]
         if workload.kind == "region":
-            entry["stages"] = run_floor("stages", workload.paths, env, options.floor_rounds, catalog=str(data.catalog))
-        wsgi = run_floor("wsgi", workload.paths, env, options.floor_rounds)
+            entry["stages"] = run_floor("stages", paths, env, options.floor_rounds, catalog=str(data.catalog))
+        wsgi = run_floor("wsgi", paths, env, options.floor_rounds)
         if wsgi["statuses"] and all(code.startswith("2") for code in wsgi["statuses"]):
             entry["wsgi_standalone"] = wsgi
         else:

@@ -139,6 +139,9 @@ def build_workloads(data: BenchData) -> list[Workload]:
     small = data.small_ids
     batches = [small[i:i + 50] for i in range(0, len(small), 50)]
     out = [iviewer(catalog, BIG_IDS[fmt], f"iviewer-{fmt}") for fmt in ("ngff", "pyramid", "tiff")]
+    three = [p for p in out[0].paths[:len(out[0].paths) // 3] if "tile=0," in p]
+    out.append(Workload("tile-ngff-3ch", three, "region", "full-resolution 512² NGFF tiles, 3 active channels, q=0.9 "
+                        "(the per-tile target's case)"))
     out += [
         figure(catalog, BIG_IDS["ngff"]),
         Workload("render_thumbnail", [f"/webgateway/render_thumbnail/{i}/96/" for i in small], "thumbnail",
