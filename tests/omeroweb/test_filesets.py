@@ -12,30 +12,15 @@ from omero_fast_region.errors import Unsupported
 from omero_fast_region.descriptor import SourceSpec
 from omero_fast_region.pixels import open_source
 from omero_fast_region.sample.writers import write_ome_tiff
+from tests.omeroweb.repository import companion_xml
 
 FOLDER = "alice_2/2024-02/10-00-00.000/"
-OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
-
-
-def companion_xml(images: list[list[str | None]]) -> str:
-    """An OME companion: one Image per entry, one TiffData per file name (None: no UUID)."""
-    body = []
-    for i, names in enumerate(images):
-        tiff_data = "".join(
-            f'<TiffData IFD="0"><UUID FileName="{name}">urn:uuid:{i}</UUID></TiffData>' if name else '<TiffData IFD="0"/>'
-            for name in names
-        )
-        body.append(f'<Image ID="Image:{i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYZCT" Type="uint8" '
-                    f'SizeX="8" SizeY="6" SizeZ="1" SizeC="1" SizeT="1">{tiff_data}</Pixels></Image>')
-    return f'<?xml version="1.0"?><OME xmlns="{OME_NS}">{"".join(body)}</OME>'
-
-
 def write_companion_set(managed: Path, planes: list[np.ndarray], images: list[list[str | None]]) -> list[tuple[str, str]]:
     """``set.companion.ome`` + ``set_<i>.ome.tiff`` per plane, as an OMERO fileset's (path, name) rows."""
     folder = managed / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     files = [(FOLDER, "set.companion.ome")]
-    (folder / "set.companion.ome").write_text(companion_xml(images))
+    (folder / "set.companion.ome").write_text(companion_xml(images, size_x=8, size_y=6))
     for i, plane in enumerate(planes):
         write_ome_tiff(str(folder / f"set_{i}.ome.tiff"), plane.reshape(1, 1, 1, *plane.shape))
         files.append((FOLDER, f"set_{i}.ome.tiff"))

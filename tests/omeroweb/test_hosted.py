@@ -24,7 +24,9 @@ pytest.importorskip("Ice")
 pytest.importorskip("omeroweb")
 
 from omero_fast_region.pixels import romio_path  # noqa: E402
+from omero_fast_region.sample.writers import write_ngff, write_ngff_labels, write_ome_tiff  # noqa: E402
 from tests.omeroweb.hosting import MODES, omeroweb_config, write_omerodir  # noqa: E402
+from tests.omeroweb.repository import LABELS, companion_xml, fileset_plane  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -34,23 +36,34 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def fake_omero(tmp_path_factory):
+def fake_omero(tmp_path_factory, data_dir):
+    """The fake server on ``fixture.json``, whose ``{data_dir}`` placeholders name the repository."""
     from fake_omero_server import FakeOmeroServer
 
-    log = tmp_path_factory.mktemp("fake") / "calls.jsonl"
-    with FakeOmeroServer(str(HERE / "fixture.json"), log_file=str(log)) as srv:
+    folder = tmp_path_factory.mktemp("fake")
+    log = folder / "calls.jsonl"
+    fixture = folder / "fixture.json"
+    fixture.write_text((HERE / "fixture.json").read_text().replace("{data_dir}", data_dir))
+    with FakeOmeroServer(str(fixture), log_file=str(log)) as srv:
         yield srv, str(log)
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> str:
-    """An OMERO binary repository holding ROMIO ``Pixels/14`` and ``Pixels/15`` (64x48 uint8)."""
+    """An OMERO binary repository: ROMIO ``Pixels/14``, ``15`` and ``17`` (64x48 uint8), an NGFF
+    label image for mask 302, and image 8's OME-TIFF fileset (companion + two TIFFs, one plane each)."""
     root = tmp_path_factory.mktemp("OMERO")
     plane = (np.arange(48 * 64, dtype=np.uint16) % 251).astype(np.uint8).reshape(48, 64)
-    for pixels_id in (14, 15):
+    for pixels_id in (14, 15, 17):
         path = Path(romio_path(str(root), pixels_id))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(plane.tobytes())
+    write_ngff(str(root / "ngff" / "4.zarr"), plane.reshape(1, 1, 1, 48, 64), chunks=(32, 32))
+    write_ngff_labels(str(root / "ngff" / "4.zarr"), "cells", LABELS.reshape(1, 1, 1, 48, 64), chunks=(32, 32))
+    fileset = root / "ManagedRepository" / "alice_2" / "2024-02"
+    for i in range(2):
+        write_ome_tiff(str(fileset / f"set_{i}.ome.tiff"), fileset_plane(i).reshape(1, 1, 1, 48, 64), tile=(32, 32))
+    (fileset / "set.companion.ome").write_text(companion_xml([["set_0.ome.tiff"], ["set_1.ome.tiff"]]))
     return str(root)
 
 
