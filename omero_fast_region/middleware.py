@@ -31,7 +31,7 @@ def stock_to_fast() -> dict[Callable, Callable]:
     table = {}
     for endpoint, stock_name in STOCK_NAMES.items():
         stock_fn = getattr(stock, stock_name, None)
-        fast_fn = getattr(views, endpoint, None)
+        fast_fn = getattr(views, stock_name, None)  # ours carry the stock function's name
         if stock_fn is not None and getattr(fast_fn, "fast_region_endpoint", None) == endpoint:
             table[stock_fn] = fast_fn
     return table

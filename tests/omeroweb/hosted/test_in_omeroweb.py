@@ -115,3 +115,29 @@ def test_the_app_serves_the_same_paths_under_its_label_for_the_nginx_override(al
     assert response.status_code == 200 and ours(response)
     stock = alice.get("/omero_fast_region" + TILE.format(iid=5))  # fallback under the prefix: stock view
     assert not ours(stock)
+
+
+def test_the_middleware_answers_every_stock_view_we_implement(mode):
+    """Each stock function in ``fallback.STOCK_NAMES`` maps to our view of the same name and endpoint."""
+    if mode != "middleware":
+        pytest.skip("only the middleware maps stock view functions")
+    from omeroweb.webgateway import views as stock
+
+    from omero_fast_region.fallback import STOCK_NAMES
+    from omero_fast_region.middleware import stock_to_fast
+
+    table = stock_to_fast()
+    for endpoint, stock_name in STOCK_NAMES.items():
+        fast = table.get(getattr(stock, stock_name))
+        assert fast is not None, stock_name
+        assert fast.fast_region_endpoint == endpoint and fast.__name__ == stock_name
+
+
+def test_img_data_and_thumbnails_at_their_stock_paths_are_ours(alice, call_log):
+    """imgData, get_thumbnail(s) and render_thumbnail answer without the stock rendering engine."""
+    for url in ("/webgateway/imgData/4/", "/webgateway/get_thumbnail/4/", "/webgateway/get_thumbnails/?id=4",
+                "/webgateway/render_thumbnail/4/96/"):
+        call_log.mark()
+        response = alice.get(url)
+        assert response.status_code == 200, url
+        assert "RenderingEngine" not in call_log.services() and "ThumbnailStore" not in call_log.services(), url
