@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fuzz a running omero-fast-region server over HTTP: never a 5xx, never a traceback.
 
-    scripts/fuzz.py --catalog CATALOG.json [--requests 10000] [--seed 1] [--max-seconds 600]
+    scripts/fuzz.py --sample DIR | --catalog CATALOG.json [--requests 10000] [--seed 1] [--max-seconds 600]
     scripts/fuzz.py --url http://127.0.0.1:8000 --ids 1,2,3 --shapes 100
 
 With ``--catalog`` it starts its own gunicorn (``omero-fast-region serve``, loopback, a free
@@ -282,9 +282,9 @@ def wait_for(host: str, port: int, proc: subprocess.Popen | None, seconds: float
         try:
             conn = http.client.HTTPConnection(host, port, timeout=5)
             conn.request("GET", "/omero_ms_image_region/")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
+            conn.getresponse().read()  # any answer: the server is up (a 404 here is the app's finding)
+            conn.close()
+            return
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"no server answered on {host}:{port} within {seconds} s")
@@ -299,7 +299,9 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="fast-region-server-", suffix=".log", delete=False)
         cli = os.path.join(os.path.dirname(sys.executable), "omero-fast-region")
         self.argv = [cli, "serve", "--catalog", catalog, "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
-        gunicorn_args = list(extra or [])
+        # gunicorn >= 23 listens on one control socket per user ($HOME/.gunicorn/gunicorn.ctl): servers
+        # running side by side (tests, benchmarks) must not share it
+        gunicorn_args = ["--no-control-socket", *(extra or [])]
         if worker_class == "gthread":
             self.argv += ["--threads", str(max(2, threads))]
         elif worker_class != "sync":
@@ -470,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--catalog", help="start a server on this local catalog (and scan its log)")
     target.add_argument("--url", help="fuzz a server already running on loopback")
+    target.add_argument("--sample", help="write the hardening image set here (once), serve and fuzz it")
     parser.add_argument("--ids", default="", help="image ids (comma-separated; default: from the catalog)")
     parser.add_argument("--shapes", default="", help="shape ids (comma-separated; default: from the catalog)")
     parser.add_argument("--requests", type=int, default=10000)
@@ -482,6 +485,11 @@ def main(argv: list[str] | None = None) -> int:
 
     image_ids = [int(v) for v in args.ids.split(",") if v]
     shape_ids = [int(v) for v in args.shapes.split(",") if v]
+    if args.sample:
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        from tests.hardening.imageset import write_image_set
+
+        args.catalog = str(write_image_set(args.sample))
     if args.catalog:
         found_images, found_shapes = catalog_ids(args.catalog)
         image_ids, shape_ids = image_ids or found_images, shape_ids or found_shapes
