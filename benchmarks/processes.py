@@ -136,9 +136,10 @@ class GunicornServer(ManagedProcess):
         self.port = free_port()
         self.deployment = deployment
         threads = deployment.threads if deployment.worker_class == "gthread" else 1
-        # the access log stays on, as in ``serve`` (it is part of what a request costs)
+        # the access log stays on, as in ``serve`` (it is part of what a request costs); no control
+        # socket: gunicorn's default one is shared by every instance of the user (~/.gunicorn/)
         argv = gunicorn_argv(f"127.0.0.1:{self.port}", deployment.workers, threads,
-                             extra=["--timeout", "120", "--backlog", "2048"])
+                             extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"])
         if wsgi:
             argv[argv.index("omero_fast_region.wsgi:application")] = wsgi
         full_env = dict(os.environ)

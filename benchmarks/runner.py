@@ -142,6 +142,30 @@ def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str,
     return out
 
 
+class ServerLost(RuntimeError):
+    """The server or one of its workers went away during a measurement (the point is void)."""
+
+
+def sweep(options: Options, server: GunicornServer, deployment: Deployment, workload: Workload,
+          headers: dict[str, str], extra_pids: dict[str, list[int]]) -> list[dict]:
+    """Warm up, then measure every planned concurrency level of one workload."""
+    warm = run_wrk(server.port, workload.paths, deployment.workers, options.warmup_seconds, headers)
+    levels, seconds = plan_points(options, workload, deployment, warm["rps"])
+    points = []
+    for connections in levels:
+        workers = set(server.worker_pids())
+        point = measure(server, workload, connections, seconds, headers, extra_pids)
+        if server.proc.poll() is not None or set(server.worker_pids()) != workers:
+            raise ServerLost(f"gunicorn master or a worker went away at c={connections} "
+                             f"(master status {server.proc.poll()}): {server.log_tail(3).strip()}")
+        points.append(point)
+        lat = point["latency_ms"]
+        print(f"  {workload.name:18s} c={connections:<3d} {point['rps']:8.1f} req/s  p50 {lat['p50']:7.2f}  "
+              f"p99 {lat['p99']:7.2f} ms  cpu {point['cpu_ms_per_request']:6.2f} ms/req  "
+              f"non2xx {point['non2xx']}  errors {sum(point['errors'].values())}", flush=True)
+    return points
+
+
 def _timed_get(server: GunicornServer, path: str, headers: dict[str, str], label: str) -> dict:
     t0 = time.perf_counter()
     status, response_headers, _ = server.get(path, headers)
@@ -201,12 +225,16 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
             extra_pids = {"redis": [redis.pid], **hosted.extra_pids()}
         else:
             env, headers, extra_pids, hosted, wsgi = standalone_env(data), {}, {}, None, None
-        server = stack.enter_context(GunicornServer(deployment, env, wsgi=wsgi))
+        def start_server() -> GunicornServer:
+            started = GunicornServer(deployment, env, wsgi=wsgi).start()
+            stack.push(started)
+            return started
+
+        server = start_server()
         if options.cold:
             out["cold"] = cold_first_tiles(server, data, headers, iviewer)
             if hosted is not None:
                 out["cold_session"] = hosted.cold_session(server, iviewer)
-        two_per_worker = 2 * deployment.workers
         for workload in workloads:
             reason = probe(server, workload, headers)
             if hosted is not None and not reason:
@@ -218,17 +246,15 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
                 out["skipped"][workload.name] = reason
                 print(f"  {workload.name}: skipped ({reason})", flush=True)
                 continue
-            warm = run_wrk(server.port, workload.paths, deployment.workers, options.warmup_seconds, headers)
-            levels, seconds = plan_points(options, workload, deployment, warm["rps"])
-            points = []
-            for connections in levels:
-                point = measure(server, workload, connections, seconds, headers, extra_pids)
-                points.append(point)
-                lat = point["latency_ms"]
-                print(f"  {workload.name:18s} c={connections:<3d} {point['rps']:8.1f} req/s  p50 {lat['p50']:7.2f}  "
-                      f"p99 {lat['p99']:7.2f} ms  cpu {point['cpu_ms_per_request']:6.2f} ms/req  "
-                      f"non2xx {point['non2xx']}  errors {sum(point['errors'].values())}", flush=True)
-            out["workloads"][workload.name] = points
+            for attempt in (1, 2):
+                try:
+                    out["workloads"][workload.name] = sweep(options, server, deployment, workload, headers, extra_pids)
+                    break
+                except ServerLost as exc:
+                    out.setdefault("incidents", []).append(f"{workload.name}: {exc}")
+                    print(f"  {workload.name}: {exc}; restarting the server", flush=True)
+                    server.stop()
+                    server = start_server()
         thumbs = next((w for w in workloads if w.name == "render_thumbnail"), None)
         if options.ab and thumbs is not None and "render_thumbnail" not in out["skipped"]:
             out["ab"] = []
