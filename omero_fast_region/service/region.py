@@ -14,6 +14,7 @@ from ..config import Config
 from ..descriptor import ImageDescriptor
 from ..encode import CONTENT_TYPES, encode_rgb
 from ..errors import BadRequest, NotFound, Unsupported
+from ..limits import check_render
 from ..pixels.base import PixelSource
 from ..query import RenderQuery, apply_query
 from ..render import project, projection_planes, render_rgb
@@ -175,15 +176,20 @@ def read_planes(
         if proj is None:
             planes[c] = source.read_region(z, c, t, region.level, region.x, region.y, region.w, region.h)
             continue
-        start = 0 if proj.start is None else proj.start
-        end = pixels.size_z - 1 if proj.end is None else proj.end
-        zs = projection_planes(proj.algorithm, start, end, proj.stepping, pixels.size_z)
+        zs = projected_z(proj, pixels.size_z)
         if zs:
             stack = source.read_stack(c, t, region.level, region.x, region.y, region.w, region.h, zs[0], zs[-1], proj.stepping)
         else:  # mean/sum of one plane: OMERO's loop excludes the end plane, so nothing is read
             stack = np.zeros((0, region.h, region.w))
         planes[c] = project(stack, proj.algorithm, pixels.pixel_type)
     return planes
+
+
+def projected_z(proj, size_z: int) -> list[int]:
+    """The planes a projection reads (its range defaulting to the whole stack)."""
+    start = 0 if proj.start is None else proj.start
+    end = size_z - 1 if proj.end is None else proj.end
+    return projection_planes(proj.algorithm, start, end, proj.stepping, size_z)
 
 
 def render_region(
@@ -196,6 +202,8 @@ def render_region(
     settings = rendering_settings(descriptor, query, runtime.config)
     source = runtime.pool.get(descriptor.source)
     plane = resolve_region(source, runtime.config, tile, region, query.flip_h, query.flip_v)
+    depth = len(projected_z(query.projection, descriptor.pixels.size_z)) if query.projection else 1
+    check_render(runtime.config, descriptor.pixels.pixel_type, plane.w, plane.h, len(shown_channels(settings)), depth)
     etag = strong_etag(scope, descriptor.id, descriptor.version, settings, z, t, plane, query.projection,
                        query.format, query.quality, query.flip_h, query.flip_v)
     if etag_matches(etag, if_none_match):
