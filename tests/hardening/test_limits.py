@@ -117,8 +117,6 @@ def test_the_budget_setting_is_read_from_the_config(settings, hardening_catalog)
     assert limits.max_request_bytes(get_config()) == limits.DEFAULT_MAX_REQUEST_BYTES
 
 
-@pytest.mark.xfail(strict=True, reason="the service does not call limits yet — fix in service/region.py:render_region "
-                   "(limits.check_render after resolve_region; see docs/hardening.md)")
 def test_a_projection_over_the_memory_budget_is_400_before_reading(limited, client):
     # 40 planes x 64 x 64 x 2 bytes x 4 channels: about 1.5 MB; allow 200 kB
     limited(max_request_bytes=200_000)
