@@ -25,5 +25,12 @@ bench-quick:
 	scripts/bootstrap --with-bench
 	$(PY) -m benchmarks --quick
 
+# The 10,000-request fuzz and the 11-minute soak against real gunicorn on 127.0.0.1 (long runs).
+fuzz: bootstrap
+	$(PY) scripts/fuzz.py --sample .hardening-data --requests 10000 --seed 1 --max-seconds 600
+
+soak: bootstrap
+	$(PY) scripts/soak.py --sample .hardening-data --seconds 660 --clients 16 --worker-class gthread
+
 clean:
-	rm -rf $(VENV) .pytest_cache demo-data
+	rm -rf $(VENV) .pytest_cache demo-data .hardening-data

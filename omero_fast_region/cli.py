@@ -67,6 +67,8 @@ def gunicorn_argv(bind: str, workers: int, threads: int, extra: Sequence[str] = 
     argv = [
         sys.executable, "-m", "gunicorn", "omero_fast_region.wsgi:application",
         "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
+        # gunicorn >= 23 opens one control socket per user; two servers would fight over it
+        "--no-control-socket",
     ]
     if threads > 1:
         argv += ["--worker-class", "gthread", "--threads", str(threads)]

@@ -24,6 +24,7 @@ class Config:
     max_plane_width: int = 3192
     max_plane_height: int = 3192
     max_active_channels: int = 10
+    max_request_bytes: int = 1 << 30
     cache_control: str = "private, max-age=3600"
     fallback: bool = True
     pool_size: int = 64

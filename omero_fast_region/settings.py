@@ -64,6 +64,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "pool_size": (64, parse_positive_int, "Most pixel sources (open files) kept open per worker process."),
     "s3_endpoint": ("", str, "S3 endpoint URL for `s3://` NGFF locations (empty: the AWS default)."),
     "s3_anonymous": (True, parse_bool, "Read `s3://` locations anonymously; when false, credentials come from the usual AWS environment/config."),
+    "max_request_bytes": (1 << 30, parse_non_negative_int, "Most memory (bytes) one request may need for its reads and render (projections, big regions, thumbnails); larger requests get a 400. 0 disables the check."),
     "metrics_allow": (["127.0.0.1", "::1"], parse_list, "Client addresses (IPs or CIDR networks, JSON list) allowed to read `metrics/`; behind a proxy the last `X-Forwarded-For` address must be allowed too. `[]` turns the endpoint off."),
     "managed_dir": ("", str, "OMERO's managed repository (`omero.managed.dir`), where imported filesets live; empty: `<data_dir>/ManagedRepository`."),
     "ngff_roots": ([], parse_list, "Folders besides `data_dir` where the NGFF images named by an image's ExternalInfo may be read, as a JSON list; NGFF anywhere else is left to the stock view."),
