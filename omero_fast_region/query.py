@@ -111,10 +111,18 @@ def parse_channels(value: str) -> tuple[ChannelSpec, ...]:
     return tuple(specs)
 
 
+def loads_json(value: str):
+    """``json.loads``, with JSON nested too deep to parse (``RecursionError``) a ``ValueError`` too."""
+    try:
+        return json.loads(value)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
 def parse_maps(value: str) -> list | None:
     """The ``maps`` JSON list, or None when it is not valid JSON or not a list (stock ignores it)."""
     try:
-        maps = json.loads(value)
+        maps = loads_json(value)
     except ValueError:
         return None
     return maps if isinstance(maps, list) else None

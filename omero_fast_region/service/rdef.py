@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Mapping
 
 from ..errors import BadRequest
-from ..query import parse_channels
+from ..query import loads_json, parse_channels
 
 
 def validate_rdef_query(params: Mapping[str, str]) -> None:
@@ -22,7 +21,7 @@ def validate_rdef_query(params: Mapping[str, str]) -> None:
         raise BadRequest('Query parameter "m" must be present with value either "g" or "c"')
     if "maps" in params:
         try:
-            maps = json.loads(params["maps"])
+            maps = loads_json(params["maps"])
         except ValueError:
             raise BadRequest("Failed to parse maps JSON") from None
         if not isinstance(maps, (list, dict, str)) or len(maps) != len(params["c"].split(",")):

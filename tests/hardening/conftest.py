@@ -16,9 +16,6 @@ from .imageset import REPO, write_image_set
 #: exceptions our views caught and logged that are known bugs, each proven by an xfail test;
 #: remove an entry when its fix lands (the strict xfail test then reminds you)
 KNOWN_LOGGED_BUGS = (
-    "RecursionError",  # deeply nested maps JSON: query.parse_maps / service.rdef.validate_rdef_query
-    "OverflowError",  # huge thumbnail sizes: service.thumbnail.render_thumbnail
-    "broken data stream",  # JPEG wider/taller than 65500: service.thumbnail.render_thumbnail
 )
 
 

@@ -18,21 +18,15 @@ from .conftest import check_answer
 DEEP = "[" * 3000
 
 
-@pytest.mark.xfail(strict=True, reason="RecursionError escapes json.loads — fix in query.py:parse_maps "
-                   "(catch RecursionError with ValueError: deep JSON is 'not valid JSON', ignored as stock)")
 def test_deeply_nested_maps_json_is_ignored_not_an_error():
     assert query.parse_maps(DEEP) is None
 
 
-@pytest.mark.xfail(strict=True, reason="RecursionError escapes json.loads — fix in service/rdef.py:validate_rdef_query "
-                   "(catch RecursionError beside ValueError -> 400 'Failed to parse maps JSON')")
 def test_deeply_nested_maps_json_in_an_rdef_query_is_a_400():
     with pytest.raises(BadRequest, match="Failed to parse maps JSON"):
         validate_rdef_query({"c": "1|0:255$FF0000", "m": "c", "maps": DEEP})
 
 
-@pytest.mark.xfail(strict=True, reason="float32 overflow: int(inf) — fix in service/thumbnail.py:render_thumbnail "
-                   "(400 when a requested side exceeds max_plane_width/max_plane_height, before longest_side_size)")
 def test_a_huge_longest_side_is_a_400(app, client, error_log, fuzz_module):
     url = "/webgateway/render_thumbnail/1/" + "9" * 41 + "/"
     response = client.get(url)
@@ -40,9 +34,6 @@ def test_a_huge_longest_side_is_a_400(app, client, error_log, fuzz_module):
     assert response.status_code == 400 and error_log.records == []
 
 
-@pytest.mark.xfail(strict=True, reason="Pillow cannot write a JPEG side over 65500 px; the area check alone lets "
-                   "70000x1 through — fix in service/thumbnail.py:render_thumbnail (check tw <= max_plane_width "
-                   "and th <= max_plane_height separately, 400)")
 def test_a_thumbnail_wider_than_the_max_plane_width_is_a_400(app, client, error_log, fuzz_module):
     url = "/webgateway/render_thumbnail/1/70000/1/"
     response = client.get(url)
@@ -50,8 +41,6 @@ def test_a_thumbnail_wider_than_the_max_plane_width_is_a_400(app, client, error_
     assert response.status_code == 400 and error_log.records == []
 
 
-@pytest.mark.xfail(strict=True, reason="Django's static serve raises OSError(ENAMETOOLONG) -> 500 — fix in "
-                   "urls_standalone.py: wrap django.views.static.serve, OSError -> Http404")
 def test_static_files_with_a_too_long_name_are_404(app):
     from django.test import Client
 
