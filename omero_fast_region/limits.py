@@ -44,6 +44,13 @@ def render_bytes(pixel_type: str, width: int, height: int, channels: int, depth:
     return stack + held + pixels * RENDER_BYTES_PER_PIXEL
 
 
+def thumbnail_bytes(pixel_type: str, width: int, height: int, channels: int, out_width: int, out_height: int) -> int:
+    """Peak bytes of a thumbnail: :func:`render_bytes` of the level read, plus the resampled
+    ``out_width x out_height`` image (resized RGB, its array copy, the encoder's copy)."""
+    out_pixels = max(0, int(out_width)) * max(0, int(out_height))
+    return render_bytes(pixel_type, width, height, channels) + out_pixels * RENDER_BYTES_PER_PIXEL
+
+
 def histogram_bytes(pixel_type: str, width: int, height: int) -> int:
     """Peak bytes of a histogram over one plane: the plane, its float64 copy, two masks and indices."""
     pixels = max(0, int(width)) * max(0, int(height))
@@ -67,6 +74,11 @@ def check_budget(needed: int, budget: int) -> None:
         )
 
 
+def check(config: Any, needed: int) -> None:
+    """:func:`check_budget` of ``needed`` bytes against the configured budget."""
+    check_budget(needed, max_request_bytes(config))
+
+
 def check_render(config: Any, pixel_type: str, width: int, height: int, channels: int, depth: int = 1) -> None:
     """:func:`check_budget` of :func:`render_bytes` against the configured budget."""
-    check_budget(render_bytes(pixel_type, width, height, channels, depth), max_request_bytes(config))
+    check(config, render_bytes(pixel_type, width, height, channels, depth))

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..descriptor import ImageDescriptor
 from ..errors import BadRequest, NotFound
+from ..limits import check, histogram_bytes
 from ..pixels.base import PixelSource
 from ..runtime import Runtime
 
@@ -69,6 +70,7 @@ def histogram(
     source = runtime.pool.get(descriptor.source)
     level = histogram_level(source, config.max_plane_width, config.max_plane_height)
     w, h = source.levels[level]
+    check(config, histogram_bytes(pixels.pixel_type, w, h))
     plane = source.read_region(z, c, t, level, 0, 0, w, h)
     stats = descriptor.channels[c].stats if c < len(descriptor.channels) else None
     stats_min_max = stats is not None and stats[1] != 1.0

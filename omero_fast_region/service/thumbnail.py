@@ -16,6 +16,7 @@ from PIL import Image
 from ..descriptor import ImageDescriptor
 from ..encode import encode_rgb
 from ..errors import BadRequest, NotFound, Unsupported
+from ..limits import check, thumbnail_bytes
 from ..pixels.base import PixelSource
 from ..render import render_rgb
 from ..render.model import RenderingDef
@@ -44,6 +45,33 @@ def scaled_size(buf_w: int, buf_h: int, tw: int, th: int) -> tuple[int, int]:
     out_w = int(f32(buf_w) * (f32(tw) / f32(buf_w)))
     out_h = int(f32(buf_h) * (f32(th) / f32(buf_h)))
     return max(MIN_SIDE, out_w), max(MIN_SIDE, out_h)
+
+
+def check_longest_side(config, longest: int) -> None:
+    """400 when a longest side exceeds both the max plane width and height (no image could have it),
+    before any float32 size arithmetic can overflow; also for get_thumbnails' one size for all."""
+    if longest < 0:
+        raise BadRequest("thumbnail size must not be negative")
+    if longest > max(config.max_plane_width, config.max_plane_height):
+        raise BadRequest("thumbnail size exceeds the max plane width and height")
+
+
+def requested_size(config, size_x: int, size_y: int, size: tuple[int, ...]) -> tuple[int, int]:
+    """The requested ``(tw, th)``: ``size`` = (longest side,) keeps the aspect ratio, (w, h) is exact.
+
+    Each side is checked against its own maximum (``max_plane_width``, ``max_plane_height``), so a
+    side JPEG cannot hold (over 65,500 px) or an area that overflows never reaches the renderer.
+    """
+    if any(side < 0 for side in size):
+        raise BadRequest("thumbnail size must not be negative")
+    if len(size) == 1:
+        check_longest_side(config, size[0])
+        tw, th = longest_side_size(size_x, size_y, size[0])
+    else:
+        tw, th = size[:2]
+    if tw > config.max_plane_width or th > config.max_plane_height:
+        raise BadRequest(f"thumbnail size {tw}x{th} exceeds the max plane width or height")
+    return tw, th
 
 
 def thumbnail_level(source: PixelSource, tw: int, th: int, max_area: int) -> int:
@@ -86,24 +114,22 @@ def render_thumbnail(
     t = rdef.default_t if t is None else t
     if not (0 <= z < pixels.size_z and 0 <= t < pixels.size_t):
         raise NotFound(f"Image {descriptor.id} has no plane z={z}, t={t}")
-    if any(side < 0 for side in size):
-        raise BadRequest("thumbnail size must not be negative")
-    tw, th = longest_side_size(pixels.size_x, pixels.size_y, size[0]) if len(size) == 1 else size[:2]
-    if tw * th > config.max_plane_width * config.max_plane_height:
-        raise BadRequest(f"thumbnail size {tw}x{th} exceeds the max plane size")
+    tw, th = requested_size(config, pixels.size_x, pixels.size_y, size)
     etag = strong_etag("thumbnail", scope, descriptor.id, descriptor.version, rdef.settings, z, t, tw, th)
     if etag_matches(etag, if_none_match):
         return NotModified(etag)
     source = runtime.pool.get(descriptor.source)
     level = thumbnail_level(source, tw, th, config.max_plane_width * config.max_plane_height)
     buf_w, buf_h = source.levels[level]
+    out_w, out_h = scaled_size(buf_w, buf_h, tw, th)
+    shown = shown_channels(rdef.settings)
+    check(config, thumbnail_bytes(pixels.pixel_type, buf_w, buf_h, len(shown), out_w, out_h))
     timer.lap("prepare")
     planes: list[np.ndarray | None] = [None] * len(rdef.settings.channels)
-    for c in shown_channels(rdef.settings):
+    for c in shown:
         planes[c] = source.read_region(z, c, t, level, 0, 0, buf_w, buf_h)
     timer.lap("read")
     rgb = render_rgb(planes, pixels, descriptor.channels, without_hidden_channels(rdef.settings), runtime.luts)
-    out_w, out_h = scaled_size(buf_w, buf_h, tw, th)
     if (out_w, out_h) != (buf_w, buf_h):
         rgb = np.asarray(Image.fromarray(rgb, mode="RGB").resize((out_w, out_h), Image.Resampling.LANCZOS))
     timer.lap("render")

@@ -124,3 +124,33 @@ def test_a_projection_over_the_memory_budget_is_400_before_reading(limited, clie
     assert ok.status_code == 200
     response = client.get(f"/webgateway/render_image/{DEEP_ID}/0/0/?p=intmax&c=1,2,3,4")
     assert response.status_code == 400 and b"MiB" in response.content
+
+
+def test_thumbnail_sides_are_checked_each_against_its_own_maximum(limited, client):
+    limited(max_plane_width=100, max_plane_height=20)  # image 1 is 40 x 30
+    assert client.get("/webgateway/render_thumbnail/1/100/20/").status_code == 200
+    for size in ("101/1", "1/21", "20/100"):  # the area (2,000 px) would let each through
+        response = client.get(f"/webgateway/render_thumbnail/1/{size}/")
+        assert response.status_code == 400 and b"max plane width or height" in response.content, size
+    response = client.get("/webgateway/render_birds_eye_view/1/" + "9" * 41 + "/")
+    assert response.status_code == 400
+
+
+def test_get_thumbnails_with_a_huge_size_answers_null_per_image(app, client):
+    response = client.get("/webgateway/get_thumbnails/" + "9" * 41 + "/?id=1&id=2")
+    assert response.status_code == 200 and response.json() == {"1": None, "2": None}
+
+
+def test_thumbnails_and_histograms_are_within_the_memory_budget(limited, client):
+    limited(max_request_bytes=20_000)  # a 64x64 level rendered needs ~50 kB
+    response = client.get(f"/webgateway/render_thumbnail/{DEEP_ID}/")
+    assert response.status_code == 400 and b"MiB" in response.content
+    response = client.get(f"/webgateway/histogram_json/{DEEP_ID}/channel/0/")
+    assert response.status_code == 400 and b"MiB" in response.content
+    limited(max_request_bytes=1 << 20)
+    assert client.get(f"/webgateway/render_thumbnail/{DEEP_ID}/").status_code == 200
+    assert client.get(f"/webgateway/histogram_json/{DEEP_ID}/channel/0/").status_code == 200
+
+
+def test_thumbnail_bytes_count_the_resampled_output():
+    assert limits.thumbnail_bytes("uint8", 10, 10, 1, 1000, 1000) >= 1000 * 1000 * limits.RENDER_BYTES_PER_PIXEL
