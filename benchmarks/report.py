@@ -128,10 +128,11 @@ def _floor_tables(results: dict) -> list[str]:
         return []
     lines = ["", "### In-process floor (CPU ms per request, mean; one process, warm)", "",
              "| workload | prepare | read | render | encode (Pillow) | stages total | faults/req | simplejpeg encode | "
-             "Django in process (WSGI) | gunicorn, standalone-sync |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "standalone Django in process | gunicorn standalone-sync | OMERO.web in process | gunicorn hosted-sync |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     workers = results["options"]["workers"]
-    served = f"standalone-sync-{workers}w"
+    served, hosted = f"standalone-sync-{workers}w", f"hosted-sync-{workers}w"
+    hosted_floor = results["deployments"].get(hosted, {}).get("wsgi_floor", {})
     for workload, entry in floor.items():
         cpu = entry.get("stages", {}).get("cpu_ms", {})
         cell = lambda k: f"{cpu[k]['mean']:.2f}" if k in cpu else "—"  # noqa: E731
@@ -141,6 +142,10 @@ def _floor_tables(results: dict) -> list[str]:
                      f"{cell('total')} | {cpu['minflt']['mean']:.0f} | {cell('encode_simplejpeg')} | "
                      if cpu else f"| {workload} | — | — | — | — | — | — | — | ")
         lines[-1] += f"{wsgi:.2f} | " if wsgi is not None else "— | "
+        lines[-1] += f"{point['cpu_ms_per_request']:.2f} | " if point else "— | "
+        in_web = hosted_floor.get(workload, {}).get("cpu_ms", {}).get("mean")
+        lines[-1] += f"{in_web:.2f} | " if in_web is not None else "— | "
+        point = _point(results, hosted, workload, 2 * workers)
         lines[-1] += f"{point['cpu_ms_per_request']:.2f} |" if point else "— |"
     return lines
 

@@ -270,11 +270,31 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
                 print(f"  ab render_thumbnail -c {concurrency}: {result['rps']} req/s, mean {result['mean_ms']} ms, "
                       f"failed {result['failed']}, non2xx {result['non2xx']}", flush=True)
         out["worker_rss_mib_end"] = ProcessSampler({"w": server.worker_pids()}).stop()["w"]["rss_mib"]
+        if hosted is not None and options.floor and deployment.worker_class == "sync":
+            out["wsgi_floor"] = hosted_wsgi_floor(options, hosted, workloads, out["skipped"])
+    return out
+
+
+def _floor_paths(workload: Workload) -> list[str]:
+    step = max(1, len(workload.paths) // FLOOR_PATHS)
+    return workload.paths[::step]
+
+
+def hosted_wsgi_floor(options: Options, hosted, workloads: list[Workload], skipped: dict) -> dict:
+    """OMERO.web + session + descriptor cache + the app, called in process (no gunicorn, no socket)."""
+    out = {}
+    for workload in workloads:
+        if workload.name in skipped or workload.name not in HOSTED_FLOOR_WORKLOADS:
+            continue
+        out[workload.name] = run_floor("wsgi", _floor_paths(workload), hosted.env, options.floor_rounds,
+                                       cookie=hosted.headers()["Cookie"])
+        print(f"  {workload.name:18s} hosted WSGI in process {out[workload.name]['cpu_ms']['mean']:.2f} ms", flush=True)
     return out
 
 
 #: the floor walks at most about this many of a workload's paths (evenly spaced)
 FLOOR_PATHS = 60
+HOSTED_FLOOR_WORKLOADS = ("tile-ngff-3ch", "iviewer-ngff", "render_thumbnail", "histogram_json")
 
 
 def run_floors(options: Options, data: BenchData, workloads: list[Workload]) -> dict:
@@ -284,8 +304,7 @@ def run_floors(options: Options, data: BenchData, workloads: list[Workload]) -> 
     env = standalone_env(data)
     for workload in workloads:
         entry: dict = {}
-        step = max(1, len(workload.paths) // FLOOR_PATHS)
-        paths = workload.paths[::step]
+        paths = _floor_paths(workload)
         if workload.kind == "region":
             entry["stages"] = run_floor("stages", paths, env, options.floor_rounds, catalog=str(data.catalog))
         wsgi = run_floor("wsgi", paths, env, options.floor_rounds)
