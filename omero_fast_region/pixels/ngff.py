@@ -9,16 +9,33 @@ this). Label images (``labels/<name>``) open as sources of their own with :meth:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import zarr
 import zarr.errors
 
-from ..errors import NotFound, Unsupported
+from ..errors import FastRegionError, NotFound, Unsupported
 from . import ngff_format
 from .arrays import ChunkedArraySource
 from .handles import Handle
 from .paths import check_relative, resolve_under
 from .stores import S3Options, is_s3, join_location, open_store
+
+
+@contextmanager
+def _closed_on_error(store: object, location: str) -> Iterator[None]:
+    """Close ``store`` when the block fails: a missing dataset (``KeyError``) is NotFound, malformed
+    metadata (``.zarray``, ``zarr.json``, attributes: any other non-FastRegionError) Unsupported."""
+    try:
+        yield
+    except BaseException as exc:
+        store.close()  # type: ignore[attr-defined]
+        if isinstance(exc, KeyError):
+            raise NotFound(f"{location}: missing dataset {exc}") from None
+        if isinstance(exc, Exception) and not isinstance(exc, FastRegionError):
+            raise Unsupported(f"cannot open {location}: {type(exc).__name__}: {exc}") from None
+        raise
 
 
 class NgffSource(ChunkedArraySource):
@@ -64,8 +81,10 @@ class NgffSource(ChunkedArraySource):
     def _image_location(self) -> tuple[str, zarr.Group, object]:
         location = self.location
         group, store = self._open_group(location)
-        attrs = group.attrs.asdict()
-        if ngff_format.read_multiscale(attrs) is None and ngff_format.bioformats2raw_layout(attrs) is not None:
+        with _closed_on_error(store, location):
+            attrs = group.attrs.asdict()
+            relocate = ngff_format.read_multiscale(attrs) is None and ngff_format.bioformats2raw_layout(attrs) is not None
+        if relocate:
             store.close()
             location = self._checked(str(self.series))
             group, store = self._open_group(location)
@@ -73,7 +92,7 @@ class NgffSource(ChunkedArraySource):
 
     def _open_levels(self) -> "_OpenNgff":
         location, group, store = self._image_location()
-        try:
+        with _closed_on_error(store, location):
             attrs = group.attrs.asdict()
             multiscale = ngff_format.read_multiscale(attrs)
             if multiscale is None:
@@ -88,12 +107,6 @@ class NgffSource(ChunkedArraySource):
             self.version = multiscale.version
             self.image_location = location
             return _OpenNgff(store, multiscale, arrays)
-        except KeyError as exc:
-            store.close()
-            raise NotFound(f"{location}: missing dataset {exc}") from None
-        except BaseException:
-            store.close()
-            raise
 
     def label_names(self) -> list[str]:
         """Names in the image's ``labels`` group (empty if it has none)."""

@@ -47,9 +47,11 @@ def read_multiscale(attrs: dict[str, Any]) -> Multiscale | None:
     """The image's multiscale description, or None if the group is not an image."""
     version, meta = ome_metadata(attrs)
     multiscales = meta.get("multiscales")
-    if not multiscales:
+    if not multiscales or not isinstance(multiscales, list):
         return None
     first = multiscales[0]
+    if not isinstance(first, dict):
+        raise Unsupported("NGFF multiscales entry is not an object")
     axes = first.get("axes")
     letters = "".join(_axis_letter(a) for a in axes) if axes else DEFAULT_AXES
     datasets = first.get("datasets") or []
