@@ -12,7 +12,7 @@ from __future__ import annotations
 import tifffile
 import zarr
 
-from ..errors import NotFound, Unsupported
+from ..errors import FastRegionError, NotFound, Unsupported
 from ..render.model import PixelsInfo
 from .arrays import ChunkedArraySource
 from .handles import Handle
@@ -66,8 +66,12 @@ class TiffSource(ChunkedArraySource):
         tif = self._open_file()
         try:
             return _OpenTiff(tif, *self._levels(tif, self._pixels))
-        except Exception:
+        except BaseException as exc:
             tif.close()
+            if isinstance(exc, Exception) and not isinstance(exc, FastRegionError):
+                # a damaged file: tifffile raises RuntimeError, IndexError, struct.error, ... reading its IFDs
+                self.broken = True
+                raise Unsupported(f"damaged TIFF {self.path}: {type(exc).__name__}: {exc}") from None
             raise
 
     def _open_file(self) -> tifffile.TiffFile:
@@ -75,8 +79,9 @@ class TiffSource(ChunkedArraySource):
             tif = tifffile.TiffFile(self.path)
         except FileNotFoundError:
             raise NotFound(f"no file {self.path}") from None
-        except (tifffile.TiffFileError, ValueError, OSError) as exc:
-            raise Unsupported(f"not a readable TIFF {self.path}: {exc}") from None
+        except Exception as exc:  # TiffFileError, ValueError, OSError and the rest of a damaged header
+            self.broken = True
+            raise Unsupported(f"not a readable TIFF {self.path}: {type(exc).__name__}: {exc}") from None
         tif.filehandle.set_lock(True)  # the zarr store seeks and reads through one handle
         return tif
 
@@ -94,7 +99,6 @@ class TiffSource(ChunkedArraySource):
             raise Unsupported(f"tifffile cannot read {self.path} series {self.series} by chunks: {exc}") from None
         axes = [map_tiff_axes(level.get_axes(False), level.get_shape(False), pixels) for level in series.levels]
         return arrays, axes
-
 
 
 class _OpenTiff(list):

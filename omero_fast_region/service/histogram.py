@@ -13,6 +13,7 @@ from ..errors import BadRequest, NotFound
 from ..limits import check, histogram_bytes
 from ..pixels.base import PixelSource
 from ..runtime import Runtime
+from .sources import open_pixels
 
 DEFAULT_BINS = 256
 MAX_BINS = 65536
@@ -67,7 +68,7 @@ def histogram(
     if bins > MAX_BINS:
         raise BadRequest(f"bins must be at most {MAX_BINS}")
     config = runtime.config
-    source = runtime.pool.get(descriptor.source)
+    source = open_pixels(runtime, descriptor)
     level = histogram_level(source, config.max_plane_width, config.max_plane_height)
     w, h = source.levels[level]
     check(config, histogram_bytes(pixels.pixel_type, w, h))

@@ -16,6 +16,7 @@ from ..render import default_minmax_plane, default_rendering
 from ..render.model import RenderingDef
 from ..render.pixeltypes import BIT_SIZES, SIGNED, type_range
 from ..runtime import Runtime
+from .sources import open_pixels
 
 PERMISSIONS = ("canAnnotate", "canEdit", "canDelete", "canLink")
 SPLIT_BORDER = 2
@@ -122,7 +123,7 @@ def _channels(descriptor: ImageDescriptor, rdef: RenderingDef) -> list[dict]:
 
 def import_defaults(runtime: Runtime, descriptor: ImageDescriptor) -> RenderingDef:
     """``resetDefaults(save=False)``: the settings OMERO computes at import (``getDefaults=true``)."""
-    source = runtime.pool.get(descriptor.source)
+    source = open_pixels(runtime, descriptor)
     minmax = None
     if len(source.levels) == 1:
         z, t = default_minmax_plane(descriptor.pixels)
@@ -139,7 +140,7 @@ def image_data(runtime: Runtime, descriptor: ImageDescriptor, interpolate: bool 
     pixels = descriptor.pixels
     rv: dict[str, Any] = {"id": descriptor.id, "meta": _meta(descriptor)}
     rv["perms"] = {key: bool(descriptor.permissions.get(key, False)) for key in PERMISSIONS}
-    source = runtime.pool.get(descriptor.source)
+    source = open_pixels(runtime, descriptor)
     levels = source.levels
     rv["tiles"] = len(levels) > 1
     if rv["tiles"]:

@@ -21,6 +21,7 @@ from ..render import project, projection_planes, render_rgb
 from ..render.model import RenderSettings
 from ..runtime import Runtime
 from .rendered import NotModified, Rendered, StageTimer, etag_matches, strong_etag
+from .sources import open_pixels
 
 #: stock's message continues a string literal over a line break: the indentation is part of it
 _LEVEL_PAD = " " * 20
@@ -200,7 +201,7 @@ def render_region(
     """render_image_region / render_image. Returns :class:`NotModified` when the ETag matches."""
     timer = StageTimer()
     settings = rendering_settings(descriptor, query, runtime.config)
-    source = runtime.pool.get(descriptor.source)
+    source = open_pixels(runtime, descriptor)
     plane = resolve_region(source, runtime.config, tile, region, query.flip_h, query.flip_v)
     depth = len(projected_z(query.projection, descriptor.pixels.size_z)) if query.projection else 1
     check_render(runtime.config, descriptor.pixels.pixel_type, plane.w, plane.h, len(shown_channels(settings)), depth)

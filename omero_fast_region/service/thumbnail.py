@@ -23,6 +23,7 @@ from ..render.model import RenderingDef
 from ..runtime import Runtime
 from .region import shown_channels, without_hidden_channels
 from .rendered import NotModified, Rendered, StageTimer, etag_matches, strong_etag
+from .sources import open_pixels
 
 DEFAULT_SIZE = 96
 JPEG_QUALITY = 0.85
@@ -118,7 +119,7 @@ def render_thumbnail(
     etag = strong_etag("thumbnail", scope, descriptor.id, descriptor.version, rdef.settings, z, t, tw, th)
     if etag_matches(etag, if_none_match):
         return NotModified(etag)
-    source = runtime.pool.get(descriptor.source)
+    source = open_pixels(runtime, descriptor)
     level = thumbnail_level(source, tw, th, config.max_plane_width * config.max_plane_height)
     buf_w, buf_h = source.levels[level]
     out_w, out_h = scaled_size(buf_w, buf_h, tw, th)
