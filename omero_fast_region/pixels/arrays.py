@@ -16,6 +16,7 @@ from ..errors import NotFound, Unsupported
 from .base import PixelSource
 from .bounds import check_read
 from .dtypes import pixel_type_of, to_native
+from .greenlets import run_blocking
 from .handles import Handle
 
 AXES = "tczyx"
@@ -53,6 +54,12 @@ class AxisLayout:
         kept = [name for name in self.axes if name in ("y", "x") or (stacked and name == "z")]
         order = [kept.index(name) for name in ("z", "y", "x") if name in kept]
         return block.transpose(order) if order != sorted(order) else block
+
+
+def _read_selection(array, selection: tuple) -> np.ndarray:
+    """One zarr read (orthogonal when z is a list)."""
+    stacked = any(isinstance(s, np.ndarray) for s in selection)
+    return np.asarray(array.oindex[selection] if stacked else array[selection])
 
 
 class ChunkedArraySource(PixelSource):
@@ -100,9 +107,7 @@ class ChunkedArraySource(PixelSource):
     def _read(self, level: int, selection: tuple) -> np.ndarray:
         try:
             with self._handle.use() as arrays:
-                array = arrays[level]
-                stacked = any(isinstance(s, np.ndarray) for s in selection)
-                return np.asarray(array.oindex[selection] if stacked else array[selection])
+                return run_blocking(_read_selection, arrays[level], selection)
         except (FileNotFoundError, KeyError) as exc:
             raise NotFound(f"missing data: {exc}") from None
         except Unsupported:

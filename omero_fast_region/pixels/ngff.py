@@ -18,6 +18,7 @@ import zarr.errors
 from ..errors import FastRegionError, NotFound, Unsupported
 from . import ngff_format
 from .arrays import ChunkedArraySource
+from .greenlets import run_blocking
 from .handles import Handle
 from .paths import check_relative, resolve_under
 from .stores import S3Options, is_s3, join_location, open_store
@@ -56,7 +57,7 @@ class NgffSource(ChunkedArraySource):
         self.s3 = s3
         self._allow_wide = label  # label images may be int64/uint64
         self.version = ""
-        handle = Handle(self._open_levels, lambda opened: opened.store.close())
+        handle = Handle(lambda: run_blocking(self._open_levels), lambda opened: opened.store.close())
         opened = handle.open()
         self._init_levels(handle, [opened.multiscale.axes] * len(opened))
 
@@ -110,6 +111,9 @@ class NgffSource(ChunkedArraySource):
 
     def label_names(self) -> list[str]:
         """Names in the image's ``labels`` group (empty if it has none)."""
+        return run_blocking(self._label_names)
+
+    def _label_names(self) -> list[str]:
         try:
             group, store = self._open_group(join_location(self.image_location, "labels"))
         except NotFound:

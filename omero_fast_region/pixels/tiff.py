@@ -15,6 +15,7 @@ import zarr
 from ..errors import FastRegionError, NotFound, Unsupported
 from ..render.model import PixelsInfo
 from .arrays import ChunkedArraySource
+from .greenlets import run_blocking
 from .handles import Handle
 
 _KNOWN = {"T": "t", "C": "c", "Z": "z", "Y": "y", "X": "x"}
@@ -59,7 +60,7 @@ class TiffSource(ChunkedArraySource):
         self.path = path
         self.series = series
         self._pixels = pixels
-        handle = Handle(self._open_levels, lambda opened: opened.tif.close())
+        handle = Handle(lambda: run_blocking(self._open_levels), lambda opened: opened.tif.close())
         self._init_levels(handle, handle.open().axes)
 
     def _open_levels(self) -> "_OpenTiff":

@@ -18,6 +18,7 @@ from ..encode import encode_rgba_png
 from ..errors import BadRequest, NotFound, Unsupported
 from ..pixels import NgffSource
 from ..pixels.dtypes import numpy_dtype
+from ..pixels.greenlets import run_blocking
 from ..pixels.ngff_format import ome_metadata, read_multiscale
 from ..pixels.stores import open_store
 from ..query import split_html_color
@@ -142,10 +143,8 @@ def mask_bytes(mask: MaskDescriptor, resolution: int = 0, domain: str | None = N
         return plane.astype(numpy_dtype(source.pixel_type, ">")).tobytes()
 
 
-def label_metadata(mask: MaskDescriptor) -> dict:
-    """``get_label_image_metadata``: datasets with chunk sizes, min/max, size, uuid and type."""
-    if not mask.label_path:
-        raise NotFound(f"Cannot get Label Image Metadata:{mask.id}")
+def _label_datasets(mask: MaskDescriptor) -> tuple[list[dict], Any]:
+    """The label image's datasets (path, chunk size) and its ``minmax`` attribute (zarr calls)."""
     store = open_store(mask.label_path)
     try:
         group = zarr.open_group(store=store, mode="r")
@@ -154,9 +153,16 @@ def label_metadata(mask: MaskDescriptor) -> dict:
         if multiscale is None:
             raise NotFound(f"Cannot get Label Image Metadata:{mask.id}")
         datasets = [{"path": path, "chunksize": list(group[path].chunks)} for path in multiscale.paths]
-        minmax = ome_metadata(attrs)[1].get("minmax")
+        return datasets, ome_metadata(attrs)[1].get("minmax")
     finally:
         store.close()
+
+
+def label_metadata(mask: MaskDescriptor) -> dict:
+    """``get_label_image_metadata``: datasets with chunk sizes, min/max, size, uuid and type."""
+    if not mask.label_path:
+        raise NotFound(f"Cannot get Label Image Metadata:{mask.id}")
+    datasets, minmax = run_blocking(_label_datasets, mask)
     rv: dict[str, Any] = {"multiscales": {"datasets": datasets}}
     if isinstance(minmax, list) and len(minmax) == 2:
         rv["min"], rv["max"] = minmax

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
+import time
 
 import pytest
 
@@ -33,14 +34,28 @@ def unexplained(server_errors: list[str]) -> list[str]:
     return [line for line in exceptions if line not in known] + extra_failed + rest
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
+def get(port: int, path: str, timing: list | None = None) -> tuple[int, bytes]:
+    """GET on loopback; ``timing`` gets the server's work interval (start, end) on this clock: the
+    answer's arrival minus the ``total`` of its ``Server-Timing`` header."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request("GET", path)
         response = conn.getresponse()
-        return response.status, response.read()
+        arrived = time.monotonic()
+        body = response.read()
+        if timing is not None:
+            total = re.search(r"total;dur=([0-9.]+)", response.getheader("Server-Timing") or "")
+            if total:
+                timing.append((arrived - float(total.group(1)) / 1000.0, arrived))
+        return response.status, body
     finally:
         conn.close()
+
+
+def overlapping(intervals: list[tuple[float, float]]) -> int:
+    """How many intervals overlap another one."""
+    return sum(1 for i, (s1, e1) in enumerate(intervals)
+               if any(s1 < e2 and s2 < e1 for j, (s2, e2) in enumerate(intervals) if j != i))
 
 
 def test_short_fuzz_against_gunicorn(fuzz_module, hardening_catalog):
@@ -80,16 +95,7 @@ HEAVY = "/webgateway/render_image_region/2/0/0/?region=0,0,1024,768&format=png"
 LIGHT = "/webgateway/render_image_region/2/0/0/?tile=1,{x},0"
 
 
-GEVENT_ZARR_BUG = pytest.mark.xfail(strict=True, reason=(
-    "under gevent's patch_all, zarr 3's IO loop thread is a greenlet in the caller's OS thread, so "
-    "zarr.core.sync.sync() raises SyncError('Calling sync() from within a running loop'): every NGFF open fails "
-    "(standalone: the catalog does not load). Moving zarr's loop to a native thread (original _thread + "
-    "EpollSelector) deadlocks instead: the greenlet's concurrent.futures.wait is never woken. Fix in "
-    "pixels/ngff.py + pixels/arrays.py (run zarr calls through gevent.get_hub().threadpool when threading is "
-    "patched) — see docs/hardening.md"))
-
-
-@pytest.mark.parametrize("worker_class", ["sync", "gthread", pytest.param("gevent", marks=GEVENT_ZARR_BUG)])
+@pytest.mark.parametrize("worker_class", ["sync", "gthread", "gevent"])
 def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_catalog, worker_class):
     if worker_class == "gevent":
         pytest.importorskip("gevent")
@@ -103,15 +109,16 @@ def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_c
         results: dict[str, list] = {"heavy": [], "light": []}
         lock = threading.Lock()
         order: list[str] = []
+        intervals: list[tuple[float, float]] = []
 
         def fetch(kind: str, path: str) -> None:
-            status, body = get(server.port, path)
+            status, body = get(server.port, path, intervals)
             with lock:
                 results[kind].append((status, body == expected[path]))
                 order.append(kind)
 
-        heavy = [threading.Thread(target=fetch, args=("heavy", HEAVY)) for _ in range(6)]
-        light = [threading.Thread(target=fetch, args=("light", LIGHT.format(x=i % 2))) for i in range(6)]
+        heavy = [threading.Thread(target=fetch, args=("heavy", HEAVY)) for _ in range(8)]
+        light = [threading.Thread(target=fetch, args=("light", LIGHT.format(x=i % 2))) for i in range(8)]
         for thread in heavy + light:
             thread.start()
         for thread in heavy + light:
@@ -119,6 +126,9 @@ def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_c
         assert not any(t.is_alive() for t in heavy + light), f"{worker_class}: requests hung (deadlock?)"
         assert server.proc.poll() is None
     assert all(r == (200, True) for r in results["heavy"] + results["light"]), results
+    assert len(intervals) == 16, "every answer carries Server-Timing"
     if worker_class != "sync":  # one sync worker answers one request at a time by design
-        # not serialised: some small tile answered while full-plane reads were still in flight
+        # not serialised: some small tile answered while full-plane reads were still in flight ...
         assert order.index("light") < len(order) - 1 - order[::-1].index("heavy"), order
+        # ... and the server worked on several requests at once (their server-side intervals overlap)
+        assert overlapping(intervals) >= 4, sorted(intervals)
