@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
+from omero_fast_region.loopback import free_port
 
 #: statuses a stock-compatible answer may have in standalone mode
 #: (414/431: gunicorn refuses a request line or header over its limits, before the app)
@@ -268,10 +269,6 @@ def is_loopback(host: str) -> bool:
     return all(info[4][0] in ("127.0.0.1", "::1") or info[4][0].startswith("127.") for info in infos)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(host: str, port: int, proc: subprocess.Popen | None, seconds: float = 60.0) -> None:

@@ -8,30 +8,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
+from omero_fast_region.loopback import free_port, wait_for_port
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"redis-server did not listen on {port} within {seconds} s")
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +32,7 @@ def redis_server(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port, proc)
+        wait_for_port(port, proc, timeout=10.0)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()

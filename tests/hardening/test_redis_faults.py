@@ -12,7 +12,7 @@ import pytest
 
 from omero_fast_region.catalog.cache import DescriptorCache, UnsupportedMark
 from omero_fast_region.requestcontext import NotLoggedIn, context_for
-from tests.services import _wait_for_port, free_port
+from omero_fast_region.loopback import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ class RedisProcess:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", self.workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, self.proc, timeout=10.0)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

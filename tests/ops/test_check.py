@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from omero_fast_region import check
+from omero_fast_region.loopback import free_port
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -24,10 +24,6 @@ def _run(capsys, **options) -> tuple[int, str]:
     return status, capsys.readouterr().out
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _section(out: str, name: str) -> str:
@@ -112,7 +108,7 @@ def test_cache_sessions_on_a_per_process_cache_fail_with_several_workers(capsys,
 def test_an_unreachable_redis_cache_fails(capsys, repository, settings):
     settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{_free_port()}/0"}}
+                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
     status, out = _run(capsys)
     assert status == 1
     assert "unreachable" in _line(out, "redis (default)")
@@ -133,7 +129,7 @@ def test_standalone_urls_are_reported_as_the_active_mounting(capsys, repository)
 
 def test_a_failed_omero_join_fails_with_the_reason(capsys, repository):
     pytest.importorskip("Ice", reason="zeroc-ice is not installed")
-    status, out = _run(capsys, catalog=str(repository), server="127.0.0.1", port=_free_port(), user="root", password="x")
+    status, out = _run(capsys, catalog=str(repository), server="127.0.0.1", port=free_port(), user="root", password="x")
     assert status == 1
     assert _line(out, "server join").startswith("  FAIL") and "root@127.0.0.1" in out
 

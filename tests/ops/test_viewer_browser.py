@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from omero_fast_region.sample.cells import make_cells
 from omero_fast_region.sample.writers import write_ngff, write_romio
+from omero_fast_region.loopback import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -67,17 +67,13 @@ def _catalog(root: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()
 def server(tmp_path: Path):
     """``omero-fast-region serve`` on a free loopback port; yields the base URL."""
     catalog = _catalog(tmp_path)
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).parent / "omero-fast-region"), "serve", "--catalog", str(catalog),
                "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
     log = open(tmp_path / "serve.log", "wb")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 
 import numpy as np
 import pytest
 
 from omero_fast_region.render.model import PixelsInfo
+from omero_fast_region.loopback import free_port
 
 #: OMERO pixel type -> numpy dtype of the sample data.
 TYPES = {
@@ -66,10 +66,6 @@ def assert_reads(source, level_data: list[np.ndarray], planes=None) -> None:
                 np.testing.assert_array_equal(got, truth[t, c, zl, y : y + h, x : x + w], err_msg=f"{level} {z} {c} {t} {x} {y} {w} {h}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +73,7 @@ def s3_server():
     """A real S3-compatible HTTP server (moto) on 127.0.0.1; yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
