@@ -21,8 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from omero_fast_region.loopback import free_port, wait_for_port
+
 from .data import BIG_IDS, BenchData
-from .processes import GunicornServer, ManagedProcess, free_port, wait_for_port
+from .processes import GunicornServer, ManagedProcess
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE_SERVER = REPO / "tests" / "fake_omero" / "fake_omero_server.py"
