@@ -83,12 +83,19 @@ like a Glacier2-fronted OMERO server:
 
 Sessions: fixture sessions plus those made by password logins live until
 ``ISession.closeSession`` -- which ``BlitzGateway.close()`` (hard=True) calls,
-as with a real server -- unless ``keep_sessions=True``.  No idle expiry.
+as with a real server -- unless ``keep_sessions=True``, or until
+``kill_session(uuid)`` (what OMERO does when a session expires: joins are
+refused and calls on its services raise ObjectNotExistException).  Like
+Glacier2, a session is bound to the client connection that created it: calls
+on any other connection raise ObjectNotExistException.  ``stop()`` is the
+server going down (every connection cut, ports refusing), ``start()`` brings
+it back on the same ports with the sessions kept.  ``ControlServer`` offers
+these to other processes over HTTP on loopback.
 
 Not supported: pixel data (RawPixelsStore reads, render*, thumbnails), writes
 (IUpdate, saving settings), IContainer/IMetadata/annotations, callbacks from
-the server (the client callback is accepted and never called), session
-expiry and reference counting, HQL beyond the subset above.  The
+the server (the client callback is accepted and never called), idle
+expiry (use ``kill_session``) and reference counting, HQL beyond the subset above.  The
 RenderingEngine and IAdmin answers are not made strict.
 
 Every dispatched call is appended to ``server.calls`` and every HQL query to
@@ -144,7 +151,8 @@ from omero.model.enums import UnitsLength
 from omero.rtypes import (rbool, rdouble, rint, rlong, robject, rstring,
                           rtime, unwrap)
 
-__all__ = ["FakeOmeroServer", "load_fixture", "build_model"]
+__all__ = ["FakeOmeroServer", "ControlServer", "control", "load_fixture",
+           "build_model"]
 
 VERSION = "5.6.0-fake"
 DEFAULT_CONFIG = {
@@ -711,6 +719,7 @@ def _logged(op, fn):
     def f(self, *args):
         self.server.record(dict(service=type(self).__name__, op=op,
                                 session=self.session_uuid(args[-1])))
+        self.server.check_routed(self, args[-1])
         return fn(self, *args)
     return f
 
@@ -726,7 +735,7 @@ def _amd(fn):
     def f(self, cb, *args):
         try:
             result = fn(self, *args)
-        except Ice.UserException as e:
+        except (Ice.UserException, Ice.ObjectNotExistException) as e:
             cb.ice_exception(e)
         except Exception as e:  # a bug in the fake: report it, don't hang
             self.server.log("internal error: %r" % (e,))
@@ -777,6 +786,7 @@ class Router(Base):
 
     def createSession(self, user, password, current=None):
         uuid = self.server.login(user, password)
+        self.server.bind_connection(current.con, uuid)
         return Glacier2.SessionPrx.uncheckedCast(self.server.proxy(
             Ice.Identity(uuid, "ServiceFactory"), current))
 
@@ -1499,6 +1509,7 @@ class FakeOmeroServer(object):
         self.groups_fx = {g["id"]: g for g in fx["groups"]}
         self.users, self.groups, self.objects = build_model(fx)
         self.sessions = {}
+        self.routed = {}  # open client connection -> the session it created
         for uuid, s in fx.get("sessions", {}).items():
             self.add_session(s["user"], s.get("group"), uuid)
         self.config = dict(DEFAULT_CONFIG, **fx.get("config", {}))
@@ -1549,6 +1560,60 @@ class FakeOmeroServer(object):
                 return self.add_session(u["id"])
         raise Glacier2.PermissionDeniedException(
             "fake OMERO: bad session or credentials")
+
+    def kill_session(self, uuid):
+        """End the session ``uuid`` as OMERO does when it expires (idle
+        timeout) or an admin kills it: joins with its key are refused and
+        every call on its services raises ObjectNotExistException, on
+        connections that are open and on new ones.  True if it existed."""
+        with self._lock:
+            found = self.sessions.pop(uuid, None) is not None
+        self._emit(dict(service="control", op="kill_session", found=found))
+        return found
+
+    # -- Glacier2: a routed connection serves the session it created --
+    @staticmethod
+    def _connection_key(con):
+        return con.toString() if con is not None else None
+
+    def bind_connection(self, con, uuid):
+        """Glacier2 binds a session to the client connection that created
+        it; a call arriving on any other connection (a client whose link
+        was cut, reconnecting after a restart) finds no object."""
+        key = self._connection_key(con)
+        if key is None:
+            return
+        server = self
+
+        class Closed(Ice.ConnectionCallback):
+            def heartbeat(self, con):
+                pass
+
+            def closed(self, con):
+                with server._lock:
+                    server.routed.pop(key, None)
+
+        with self._lock:
+            self.routed[key] = uuid
+        con.setCallback(Closed())
+
+    def check_routed(self, servant, current):
+        if isinstance(servant, Router) or current is None:
+            return
+        key = self._connection_key(current.con)
+        with self._lock:
+            bound = key in self.routed
+            alive = servant.session_uuid(current) in self.sessions
+        if not (bound and alive):
+            raise Ice.ObjectNotExistException(
+                id=current.id, facet=current.facet,
+                operation=current.operation)
+
+    def connections(self, uuid=None):
+        """Open client connections holding a session (all, or ``uuid``'s)."""
+        with self._lock:
+            return sum(1 for u in self.routed.values()
+                       if uuid is None or u == uuid)
 
     def member_of(self, s):
         u = self.users_fx[s["user"]]
@@ -1703,10 +1768,21 @@ class FakeOmeroServer(object):
     def tcp_port(self):
         return self._tcp_port
 
+    @property
+    def running(self):
+        return self.ic is not None
+
     def stop(self):
+        """Server down: every connection is cut and the ports refuse new
+        ones.  Sessions live on (OMERO keeps them in its database), but the
+        Glacier2 bindings of the cut connections are gone.  ``start()``
+        brings the server back on the same ports."""
         if self.ic is not None:
             self.ic.destroy()
             self.ic = None
+            with self._lock:
+                self.routed.clear()
+            self._emit(dict(service="control", op="stop"))
         if self._certdir:
             shutil.rmtree(self._certdir, ignore_errors=True)
             self._certdir = None
@@ -1716,6 +1792,104 @@ class FakeOmeroServer(object):
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class ControlServer(object):
+    """An HTTP control on loopback, so a test in another process (OMERO.web
+    under test) can expire a session or take the server down and back:
+
+    * ``GET /state[?session=UUID]`` -> ``{"running", "sessions",
+      "connections", "session_alive"}`` (``connections``: open client
+      connections holding a session, all or UUID's);
+    * ``POST /kill_session?session=UUID`` -> ``{"found": bool}``;
+    * ``POST /stop``, ``POST /start`` -> ``{"running": bool}``.
+
+    Request lines are never logged (they carry session keys)."""
+
+    def __init__(self, server, host="127.0.0.1", port=0):
+        self.server, self.host, self.port = server, host, port
+        self.httpd = None
+
+    def handle(self, method, path, query):
+        srv = self.server
+        session = query.get("session", [None])[0]
+        if method == "GET" and path == "/state":
+            return dict(running=srv.running, sessions=len(srv.sessions),
+                        connections=srv.connections(session),
+                        session_alive=None if session is None
+                        else session in srv.sessions)
+        if method == "POST" and path == "/kill_session" and session:
+            return dict(found=srv.kill_session(session))
+        if method == "POST" and path == "/stop":
+            srv.stop()
+            return dict(running=srv.running)
+        if method == "POST" and path == "/start":
+            if not srv.running:
+                srv.start()
+            return dict(running=srv.running)
+        return None
+
+    def start(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+        control = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                url = urlsplit(self.path)
+                try:
+                    body = control.handle(self.command, url.path,
+                                          parse_qs(url.query))
+                    status = 404 if body is None else 200
+                except Exception as e:  # report, never hang the caller
+                    body, status = dict(error=repr(e)), 500
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def stop(self):
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def control(url, action, method="POST", **query):
+    """Call a :class:`ControlServer` (``control(url, "kill_session",
+    session=uuid)``, ``control(url, "state", "GET")``); returns its JSON."""
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    target = "%s/%s" % (url, action)
+    if query:
+        target += "?" + urlencode(query)
+    with urlopen(Request(target, method=method, data=b"" if method == "POST"
+                         else None), timeout=30) as r:
+        return json.loads(r.read())
 
 
 def _params_dict(params):
@@ -1744,6 +1918,8 @@ def main(argv=None):
                     help="Ice.Trace.Protocol/Network on stderr")
     ap.add_argument("--loose", action="store_true",
                     help="return every reachable link loaded (not like OMERO)")
+    ap.add_argument("--control-port", type=int,
+                    help="serve the HTTP control (ControlServer) here")
     ap.add_argument("--max-seconds", type=float, default=3600,
                     help="stop by itself after this long (default 1 hour)")
     a = ap.parse_args(argv)
@@ -1753,6 +1929,10 @@ def main(argv=None):
                           strict=not a.loose).start()
     print("fake OMERO listening: ssl=%s tcp=%s pid=%d" % (
         srv.port if srv.ssl else None, srv.tcp_port, os.getpid()), flush=True)
+    ctl = None
+    if a.control_port is not None:
+        ctl = ControlServer(srv, a.host, a.control_port).start()
+        print("fake OMERO control: %s" % ctl.url, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -1760,6 +1940,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     finally:
+        if ctl is not None:
+            ctl.stop()
         srv.stop()
 
 

@@ -5,7 +5,8 @@ under the standalone settings, while OMERO.web's settings are built once at impo
 ``$OMERODIR``'s config.xml. So each mounting mode runs ``tests/omeroweb/hosted`` in its own
 ``python -m pytest`` with ``DJANGO_SETTINGS_MODULE=testproject.settings_omeroweb``; this
 process owns the services: a real ``redis-server`` (sessions and descriptor cache) and the
-fake OMERO server (real Ice on loopback) whose call log the hosted tests read.
+fake OMERO server (real Ice on loopback) whose call log the hosted tests read and whose HTTP
+control (``ControlServer``: expire a session, stop and restart the server) they call.
 """
 
 from __future__ import annotations
@@ -38,14 +39,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def fake_omero(tmp_path_factory, data_dir):
     """The fake server on ``fixture.json``, whose ``{data_dir}`` placeholders name the repository."""
-    from fake_omero_server import FakeOmeroServer
+    from fake_omero_server import ControlServer, FakeOmeroServer
 
     folder = tmp_path_factory.mktemp("fake")
     log = folder / "calls.jsonl"
     fixture = folder / "fixture.json"
     fixture.write_text((HERE / "fixture.json").read_text().replace("{data_dir}", data_dir))
-    with FakeOmeroServer(str(fixture), log_file=str(log)) as srv:
-        yield srv, str(log)
+    with FakeOmeroServer(str(fixture), log_file=str(log)) as srv, ControlServer(srv) as control:
+        yield srv, str(log), control.url
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def data_dir(tmp_path_factory) -> str:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_hosted_in_omeroweb(mode, fake_omero, data_dir, redis_server, tmp_path):  # noqa: F811
-    srv, log = fake_omero
+    srv, log, control = fake_omero
     omerodir = write_omerodir(str(tmp_path / "omerodir"), omeroweb_config(mode, srv.port, redis_server, data_dir))
     env = dict(
         os.environ,
@@ -78,6 +79,7 @@ def test_hosted_in_omeroweb(mode, fake_omero, data_dir, redis_server, tmp_path):
         FAST_REGION_HOSTED="1",
         FAST_REGION_MODE=mode,
         FAST_REGION_FAKE_LOG=log,
+        FAST_REGION_FAKE_CONTROL=control,
         FAST_REGION_DATA_DIR=data_dir,
     )
     proc = subprocess.run(

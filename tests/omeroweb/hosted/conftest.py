@@ -8,6 +8,9 @@ there (``FAST_REGION_HOSTED=1``).
 
 import json
 import os
+import time
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -49,3 +52,47 @@ def call_log() -> CallLog:
 @pytest.fixture
 def mode() -> str:
     return os.environ["FAST_REGION_MODE"]
+
+
+class FakeServer:
+    """The fake OMERO server's HTTP control (``tests/fake_omero``: ``ControlServer``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _call(self, action: str, method: str = "POST", **query: str) -> dict:
+        target = f"{self.url}/{action}" + (f"?{urlencode(query)}" if query else "")
+        data = b"" if method == "POST" else None
+        with urlopen(Request(target, method=method, data=data), timeout=30) as answer:
+            return json.loads(answer.read())
+
+    def kill_session(self, uuid: str) -> bool:
+        """Expire the OMERO session ``uuid`` on the server (as its idle timeout would)."""
+        return self._call("kill_session", session=uuid)["found"]
+
+    def stop(self) -> None:
+        self._call("stop")
+
+    def start(self) -> None:
+        self._call("start")
+
+    def state(self, uuid: str | None = None) -> dict:
+        return self._call("state", "GET", **({"session": uuid} if uuid else {}))
+
+    def connections(self, uuid: str, expected: int, within: float = 30.0) -> int:
+        """Open client connections holding ``uuid``, once they reach ``expected`` (connections close
+        asynchronously) or ``within`` seconds have passed."""
+        deadline = time.monotonic() + within
+        while True:
+            count = self.state(uuid)["connections"]
+            if count == expected or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def fake_server():
+    server = FakeServer(os.environ["FAST_REGION_FAKE_CONTROL"])
+    yield server
+    if not server.state()["running"]:
+        server.start()  # a failed test never leaves the server down for the next
