@@ -79,8 +79,15 @@ FILESET_QUERY = (
     "select fe from FilesetEntry fe join fetch fe.originalFile where fe.fileset.id = :id"
 )
 
-_SESSION_GONE = (omero.SessionException, Ice.ObjectNotExistException, Ice.ConnectionLostException,
-                 Ice.ConnectionRefusedException, Ice.CommunicatorDestroyedException)
+#: A joined session that raises one of these is dropped and joined again once; if that fails too
+#: the request goes to the stock view (which answers as OMERO.web does when the session expired or
+#: the server is down). ``Ice.LocalException`` covers lost/refused connections, timeouts and a
+#: destroyed session's objects (``ObjectNotExistException``).
+_SESSION_GONE = (omero.SessionException, Ice.LocalException)
+
+#: Bound on one metadata query (ms). omero.client bounds connecting (``Ice.Override.ConnectTimeout``
+#: 5 s) but not waiting for an answer: a server that accepts and never answers would hold the worker.
+QUERY_TIMEOUT_MS = 60_000
 
 
 def to_micrometres(length: Any) -> float:
@@ -104,6 +111,19 @@ def join_session(connector: dict) -> Any:
         close_quietly(gateway)
         raise NotLoggedIn()
     return gateway
+
+
+def query_service(gateway: Any) -> Any:
+    """The joined session's raw IQuery proxy, bounded by :data:`QUERY_TIMEOUT_MS`, made once per gateway.
+
+    Raw, not BlitzGateway's wrapper: the wrapper logs every failed call with the proxy's identity,
+    which names the OMERO session.
+    """
+    query = getattr(gateway, "_fast_region_query", None)
+    if query is None:
+        query = gateway.c.getSession().getQueryService().ice_invocationTimeout(QUERY_TIMEOUT_MS)
+        gateway._fast_region_query = query
+    return query
 
 
 def close_quietly(gateway: Any) -> None:
@@ -203,17 +223,25 @@ class IceCatalog(Catalog):
         return self._with_session(ctx, lambda gateway: self._query(gateway, image_id, ctx))
 
     def _with_session(self, ctx: RequestContext, run: Callable[[Any], Any]) -> Any:
-        """``run(gateway)`` on the requester's joined session; an expired one is re-joined once."""
-        try:
-            return run(self.sessions.get(ctx))
-        except _SESSION_GONE:
-            self.sessions.drop(ctx)
-            return run(self.sessions.get(ctx))
+        """``run(gateway)`` on the requester's joined session; a dead one is dropped and re-joined once.
+
+        A join that fails, or a fresh session that fails too, is NotLoggedIn: the stock view then
+        answers as OMERO.web does (its own join fails: login redirect, 403 to XHR). Nothing here
+        logs the exception itself: Ice messages name the session's objects.
+        """
+        for attempt in (1, 2):
+            try:
+                return run(self.sessions.get(ctx))
+            except _SESSION_GONE as exc:
+                self.sessions.drop(ctx)
+                logger.info("joined OMERO session %s unusable (%s, attempt %d)", ctx.scope[:8],
+                            type(exc).__name__, attempt)
+        raise NotLoggedIn()
 
     def _query_mask(self, gateway: Any, shape_id: int) -> MaskDescriptor | UnsupportedMark:
         params = omero.sys.ParametersI()
         params.addId(shape_id)
-        found = gateway.getQueryService().findAllByQuery(MASK_QUERY, params, ALL_GROUPS)
+        found = query_service(gateway).findAllByQuery(MASK_QUERY, params, ALL_GROUPS)
         if not found:
             raise NotFound(f"Cannot render Mask:{shape_id}")
         try:
@@ -222,7 +250,7 @@ class IceCatalog(Catalog):
             return UnsupportedMark(exc.message)
 
     def _query(self, gateway: Any, image_id: int, ctx: RequestContext) -> ImageDescriptor | UnsupportedMark:
-        query = gateway.getQueryService()
+        query = query_service(gateway)
         params = omero.sys.ParametersI()
         params.addId(image_id)
         found = query.findAllByQuery(IMAGE_QUERY, params, ALL_GROUPS)

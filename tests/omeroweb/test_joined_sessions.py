@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("Ice")
+import omero.clients  # noqa: E402,F401  (omero.sys.ParametersI, as omero.gateway loads it in OMERO.web)
 
 from omero_fast_region.catalog.ice import JoinedSessions  # noqa: E402
 from omero_fast_region.requestcontext import RequestContext, scope_of  # noqa: E402
@@ -43,3 +44,49 @@ def test_a_dropped_session_is_joined_afresh():
     first = sessions.get(ctx("a"))
     sessions.drop(ctx("a"))
     assert first.closed is False and sessions.get(ctx("a")) is not first
+
+
+class Query:
+    def __init__(self, error):
+        self.error = error
+
+    def findAllByQuery(self, *args):
+        raise self.error
+
+
+def catalog_over(gateways):
+    """An IceCatalog whose joins hand out ``gateways`` in turn."""
+    from omero_fast_region.catalog.ice import IceCatalog
+    from omero_fast_region.config import Config
+
+    pending = list(gateways)
+    return IceCatalog(Config(data_dir="/nowhere", metadata_cache_ttl=0),
+                      sessions=JoinedSessions(joiner=lambda c: pending.pop(0)))
+
+
+def test_a_session_that_dies_again_after_the_rejoin_is_not_logged_in_and_both_are_closed():
+    """Server down between the re-join and the query: the stock view answers, nothing is raised
+    (an Ice message names the session's objects) and no client is left open."""
+    import Ice
+
+    from omero_fast_region.requestcontext import NotLoggedIn
+
+    dead = [Gateway("a"), Gateway("a")]
+    for gateway in dead:
+        gateway._fast_region_query = Query(Ice.ConnectionLostException())
+    with pytest.raises(NotLoggedIn):
+        catalog_over(dead).get_image(4, ctx("a"))
+    assert [g.closed for g in dead] == [False, False]
+
+
+def test_a_session_that_died_once_is_rejoined_and_answers():
+    import Ice
+
+    from omero_fast_region.errors import NotFound
+
+    dead, fresh = Gateway("a"), Gateway("a")
+    dead._fast_region_query = Query(Ice.ObjectNotExistException())
+    fresh._fast_region_query = type("Empty", (), {"findAllByQuery": lambda self, *a: []})()
+    with pytest.raises(NotFound):  # the fresh session's answer: no such image
+        catalog_over([dead, fresh]).get_image(4, ctx("a"))
+    assert dead.closed is False and fresh.closed is None
