@@ -116,17 +116,6 @@ def _write(profile: DataProfile, folder: Path) -> None:
     (folder / "catalog.json").write_text(json.dumps({"luts": [], "images": images}, indent=1))
 
 
-def drop_from_page_cache(paths: list[Path]) -> None:
-    """Evict files from the OS page cache: ``posix_fadvise(DONTNEED)`` on each (no privileges needed,
-    and unlike ``drop_caches`` it leaves other people's cached files alone)."""
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-
-
 def resident_bytes(paths: list[Path]) -> int | None:
     """Bytes of the files held in the page cache (util-linux ``fincore``), None if unknown."""
     exe = shutil.which("fincore")

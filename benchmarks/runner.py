@@ -12,7 +12,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .data import BIG_IDS, FULL, QUICK, BenchData, drop_from_page_cache, ensure_data, resident_bytes
+from .bench_read import drop_cache
+from .data import BIG_IDS, FULL, QUICK, BenchData, ensure_data, resident_bytes
 from .floor import run_floor
 from .hosted import HostedSetup, hosted_unavailable
 from .load import run_ab, run_wrk
@@ -131,7 +132,8 @@ def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str,
         if workload is None:
             continue
         files = data.files(image_id)
-        drop_from_page_cache(files)
+        for path in files:  # posix_fadvise(DONTNEED): leaves everyone else's page cache alone
+            drop_cache(str(path))
         path = next(p for p in workload.paths if "tile=0," in p)
         entry = {"path": path, "resident_bytes_before": resident_bytes(files)}
         entry.update(_timed_get(server, path, headers, "cold"))
