@@ -165,10 +165,13 @@ def _lut_index(x: np.ndarray, setup: QuantumSetup) -> np.ndarray:
     return np.clip(x, lut_min, lut_max) - lut_min
 
 
-def quantize_table(setup: QuantumSetup) -> np.ndarray:
+def quantize_table(setup: QuantumSetup, length: int | None = None) -> np.ndarray:
     """Discrete value (uint8) for every storage value of an 8/16-bit/bit type (§1.6).
 
-    Index the result with the plane viewed as its unsigned dtype. Where OMERO's ``buildLUT``
+    Index the result with the plane viewed as its unsigned dtype. With ``length``, only the first
+    ``length`` positions are computed: entry *i* does not depend on the table's length, so the
+    result is exactly a prefix of the full table (enough for planes whose positions are all
+    below ``length``). Where OMERO's ``buildLUT``
     would write past its table (a window starting above the significant-bits range) the writes
     are simply bounded, so such images render instead of crashing.
     """
@@ -184,7 +187,7 @@ def quantize_table(setup: QuantumSetup) -> np.ndarray:
     table[below] = decile.cd_start & 0xFF
     inside = ~below & (x < we)
     table[inside] = device_map(x[inside], setup, decile, always_transform=False)
-    return table[_lut_index(_storage_values(setup.pixel_type), setup)]
+    return table[_lut_index(_storage_values(setup.pixel_type)[:length], setup)]
 
 
 def middle_range_buckets(setup: QuantumSetup) -> np.ndarray:

@@ -11,7 +11,7 @@ from .compose import compose_greyscale, compose_rgb
 from .luts import LutLibrary
 from .model import ChannelInfo, PixelsInfo, RenderSettings
 from .pixeltypes import check_pixel_type
-from .tables import channel_table
+from .tables import channel_table, table_length
 
 
 def _plane_shape(planes: Sequence[np.ndarray | None], active: Sequence[int], pixels: PixelsInfo) -> tuple[int, int]:
@@ -62,7 +62,7 @@ def render_rgb(
         lut = luts.get(channel.lut) if (luts is not None and not greyscale) else None
         stats = channels[i].stats if i < len(channels) else None
         table = channel_table(pixels.pixel_type, pixels.significant_bits, stats, channel, settings,
-                              lut, apply_alpha and not greyscale)
+                              lut, apply_alpha and not greyscale, table_length(planes[i], pixels.pixel_type))
         tables.append(table)
     flat = out.reshape(-1, 3)
     if greyscale:

@@ -53,11 +53,37 @@ def _pack(rgb: np.ndarray, lane: type) -> np.ndarray:
     return packed.view(np.uint32 if lane is np.uint8 else np.uint64).reshape(-1)
 
 
+MIN_TABLE_LENGTH = 256
+
+
+def table_length(plane: np.ndarray, pixel_type: str) -> int | None:
+    """How much of an 8/16-bit table ``plane`` needs: the smallest power of two above its largest
+    position (its values viewed as unsigned), or None for the whole table.
+
+    Most 16-bit images hold 12- or 14-bit data, so their tables need 4,096 or 16,384 entries, not
+    65,536: building them is the main cost of rendering many small images (thumbnail grids).
+    Lengths are powers of two so a handful of tables serve every plane of one setting.
+    """
+    if pixel_type not in LUT_TYPES or pixel_type == "bit":
+        return None
+    dtype = DTYPES[pixel_type]
+    full = 2 ** (8 * dtype.itemsize)
+    data = np.asarray(plane)
+    if data.size == 0 or full <= MIN_TABLE_LENGTH:
+        return None
+    if dtype.kind == "i" and data.min() < 0:
+        return None  # negative values sit at the top of the unsigned view
+    needed = int(data.max()) + 1
+    length = max(MIN_TABLE_LENGTH, 1 << (needed - 1).bit_length())
+    return None if length >= full else length
+
+
 def build_table(setup: QuantumSetup, channel: ChannelSettings, lut: np.ndarray | None,
-                apply_alpha: bool) -> ChannelTable:
-    """Compose quantization, codomain and colour into one :class:`ChannelTable`."""
+                apply_alpha: bool, length: int | None = None) -> ChannelTable:
+    """Compose quantization, codomain and colour into one :class:`ChannelTable` (8/16-bit tables
+    cover the first ``length`` positions only, when given)."""
     if setup.pixel_type in LUT_TYPES:
-        discrete = quantize_table(setup)
+        discrete = quantize_table(setup, length)
     else:
         discrete = quantize_float_table(setup)
     discrete = codomain_table(channel.reverse, setup.cd_start, setup.cd_end)[discrete]
@@ -105,16 +131,16 @@ TABLES = TableCache()
 
 def channel_table(pixel_type: str, significant_bits: int | None, stats: tuple[float, float] | None,
                   channel: ChannelSettings, settings: RenderSettings, lut: np.ndarray | None,
-                  apply_alpha: bool) -> ChannelTable:
-    """The (cached) table of one channel under these settings."""
+                  apply_alpha: bool, length: int | None = None) -> ChannelTable:
+    """The (cached) table of one channel under these settings; ``length`` from :func:`table_length`."""
     stats_key = None if stats is None else (float(stats[0]), float(stats[1]))
     channel_key = (tuple(channel.window), tuple(channel.rgba), channel.family, channel.coefficient,
                    channel.noise_reduction, channel.reverse)
     key = (pixel_type, significant_bits, stats_key, channel_key, settings.bit_resolution,
-           settings.cd_start, settings.cd_end, None if lut is None else lut.tobytes(), apply_alpha)
+           settings.cd_start, settings.cd_end, None if lut is None else lut.tobytes(), apply_alpha, length)
 
     def build() -> ChannelTable:
         setup = setup_channel(pixel_type, significant_bits, stats, channel, settings)
-        return build_table(setup, channel, lut, apply_alpha)
+        return build_table(setup, channel, lut, apply_alpha, length)
 
     return TABLES.get_or_build(key, build)
