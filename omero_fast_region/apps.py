@@ -13,7 +13,10 @@ class FastRegionConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from .config import reset_config
+        from .malloc_tuning import raise_mmap_threshold
         from .runtime import reset_runtime
+
+        raise_mmap_threshold()  # every worker that loads the app, standalone or inside OMERO.web
 
         def _on_setting_changed(setting: str, **kwargs) -> None:
             if setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):

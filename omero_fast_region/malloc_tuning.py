@@ -1,4 +1,12 @@
-"""Allocator tuning: keep numpy's megabyte temporaries off fresh mmaps (reference/performance-floor.md)."""
+"""Allocator tuning: keep numpy's megabyte temporaries off fresh mmaps (reference/performance-floor.md).
+
+Two glibc settings together: ``M_MMAP_THRESHOLD`` keeps allocations below it on the heap instead
+of a fresh mmap per tile, and ``M_TRIM_THRESHOLD`` (which glibc stops adapting once the mmap
+threshold is set by hand) keeps the freed heap top instead of handing it back to the kernel after
+every request. Either alone leaves hundreds of minor page faults per 512² tile; both, none.
+Applied once per process from ``apps.FastRegionConfig.ready()``, so standalone workers and
+OMERO.web's own workers get it alike.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +14,16 @@ import ctypes
 import ctypes.util
 import sys
 
-#: glibc's ``M_MMAP_THRESHOLD`` mallopt parameter.
+#: glibc ``mallopt`` parameters
+_M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 DEFAULT_THRESHOLD = 64 * 1024 * 1024
 
 
 def raise_mmap_threshold(threshold: int = DEFAULT_THRESHOLD) -> bool:
-    """``mallopt(M_MMAP_THRESHOLD, threshold)`` on Linux glibc; a no-op elsewhere.
+    """``mallopt`` the mmap threshold to ``threshold`` and the trim threshold to twice that.
 
-    Allocations below the threshold are then served from the heap and reused, instead of being
-    mmapped and unmapped per tile (about 1,000 minor page faults each). Returns True if applied.
+    Linux glibc only; a no-op elsewhere. Returns True if both were applied.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -26,4 +34,4 @@ def raise_mmap_threshold(threshold: int = DEFAULT_THRESHOLD) -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(threshold)))
+    return bool(mallopt(_M_MMAP_THRESHOLD, int(threshold))) and bool(mallopt(_M_TRIM_THRESHOLD, 2 * int(threshold)))

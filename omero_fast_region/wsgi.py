@@ -6,7 +6,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omero_fast_region.standalone_se
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-from .malloc_tuning import raise_mmap_threshold  # noqa: E402
-
-raise_mmap_threshold()
-application = get_wsgi_application()
+application = get_wsgi_application()  # apps.ready() tunes the allocator
