@@ -33,6 +33,8 @@ class Config:
     ngff_roots: tuple[str, ...] = ()
     managed_dir: str = ""  # empty: <data_dir>/ManagedRepository
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    render_table_cache_mb: int = 192
+    pyramid_cache_mb: int = 256
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 

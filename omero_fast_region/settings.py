@@ -68,6 +68,8 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "metrics_allow": (["127.0.0.1", "::1"], parse_list, "Client addresses (IPs or CIDR networks, JSON list) allowed to read `metrics/`; behind a proxy the last `X-Forwarded-For` address must be allowed too. `[]` turns the endpoint off."),
     "managed_dir": ("", str, "OMERO's managed repository (`omero.managed.dir`), where imported filesets live; empty: `<data_dir>/ManagedRepository`."),
     "ngff_roots": ([], parse_list, "Folders besides `data_dir` where the NGFF images named by an image's ExternalInfo may be read, as a JSON list; NGFF anywhere else is left to the stock view."),
+    "render_table_cache_mb": (192, parse_non_negative_int, "Most memory (MiB) per worker process for cached render tables (one per channel and settings, up to 256 KiB for 16-bit data, 512 KiB when channels overlap); 0 disables the cache."),
+    "pyramid_cache_mb": (256, parse_non_negative_int, "Most memory (MiB) per worker process for decoded tiles of OMERO `_pyramid` files, so zooming and panning decode each JPEG-2000 tile once per resolution; 0 disables the cache."),
 }
 
 #: OMERO.web's CUSTOM_SETTINGS_MAPPINGS: "omero.web.<key>": [GLOBAL_NAME, default-as-string, parser, doc]

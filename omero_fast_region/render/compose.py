@@ -1,7 +1,8 @@
 """Composition of channel tables into the RGB image, in place on reused buffers (reference §2.2, §2.3).
 
 Tables hold packed contributions (bytes R, G, B, 0 of a uint32, or 16-bit lanes of a uint64), so
-a channel costs one gather and one add. The packed result reaches the (n, 3) output through one
+a channel costs one gather and one add; :func:`packed_form` says which form a composition reads,
+so only that one is built. The packed result reaches the (n, 3) output through one
 copy into an overlapping 3-byte-stride view. Scratch buffers are per thread and reused, which
 keeps megabyte temporaries (and their page faults) off the hot path.
 """
@@ -14,6 +15,16 @@ import numpy as np
 
 from .scratch import scratch
 from .tables import ChannelTable
+
+
+def packed_form(lane_maxes: Sequence[tuple[int, int, int]], greyscale: bool) -> str:
+    """The packed table form a composition reads: ``grey32`` for greyscale, else ``rgb32`` when no
+    component of the channels' sum can exceed 255 (byte lanes cannot overflow), else ``rgb64``."""
+    if greyscale:
+        return "grey32"
+    wide = any(sum(m[c] for m in lane_maxes) > 255 for c in range(3))
+    return "rgb64" if wide else "rgb32"
+
 
 def _gather(table: ChannelTable, packed: np.ndarray, plane: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out[i] = packed[position of pixel i]``, positions in an intp scratch (numpy's fast take)."""
@@ -36,7 +47,7 @@ def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
 
 def compose_greyscale(table: ChannelTable, plane: np.ndarray, out: np.ndarray) -> None:
     """``GreyScaleStrategy``: the discrete value of the first active channel in R, G and B."""
-    packed = _gather(table, table.grey32, plane, scratch("acc32", out.shape[0], np.uint32))
+    packed = _gather(table, table.packed, plane, scratch("acc32", out.shape[0], np.uint32))
     _packed_to_rgb(packed, out)
 
 
@@ -45,10 +56,9 @@ def _sum_packed(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], wi
     """Sum the channels' packed contributions (uint32 byte lanes, or uint64 16-bit lanes if wide)."""
     dtype, suffix = (np.uint64, "64") if wide else (np.uint32, "32")
     acc, part = scratch("acc" + suffix, n, dtype), scratch("part" + suffix, n, dtype)
-    packed = [t.rgb64 if wide else t.rgb32 for t in tables]
-    _gather(tables[0], packed[0], planes[0], acc)
-    for table, table_packed, plane in zip(tables[1:], packed[1:], planes[1:]):
-        acc += _gather(table, table_packed, plane, part)
+    _gather(tables[0], tables[0].packed, planes[0], acc)
+    for table, plane in zip(tables[1:], planes[1:]):
+        acc += _gather(table, table.packed, plane, part)
     return acc
 
 
@@ -60,7 +70,9 @@ def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], ou
     of a uint32; otherwise in 16-bit lanes of a uint64, then saturated.
     """
     n = out.shape[0]
-    wide = max(sum(t.lane_max[c] for t in tables) for c in range(3)) > 255
+    wide = packed_form([t.lane_max for t in tables], greyscale=False) == "rgb64"
+    if any(t.form != ("rgb64" if wide else "rgb32") for t in tables):
+        raise ValueError("channel tables not built in the packed form this composition needs")
     acc = _sum_packed(tables, planes, wide, n)
     if wide:
         lanes = acc.view(np.uint16)

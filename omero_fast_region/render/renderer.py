@@ -7,11 +7,11 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import BadRequest
-from .compose import compose_greyscale, compose_rgb
+from .compose import compose_greyscale, compose_rgb, packed_form
 from .luts import LutLibrary
 from .model import ChannelInfo, PixelsInfo, RenderSettings
 from .pixeltypes import check_pixel_type
-from .tables import channel_table, table_length
+from .tables import channel_table, lane_max, table_length
 
 
 def _plane_shape(planes: Sequence[np.ndarray | None], active: Sequence[int], pixels: PixelsInfo) -> tuple[int, int]:
@@ -56,13 +56,16 @@ def render_rgb(
         return np.zeros((h, w, 3), dtype=np.uint8)
     out = np.empty((h, w, 3), dtype=np.uint8)
     apply_alpha = any(settings.channels[i].rgba[3] != 255 for i in active)
+    alpha = apply_alpha and not greyscale
+    luts_used = [luts.get(settings.channels[i].lut) if (luts is not None and not greyscale) else None
+                 for i in active]
+    form = packed_form([lane_max(settings.channels[i], lut, alpha) for i, lut in zip(active, luts_used)],
+                       greyscale)
     tables = []
-    for i in active:
-        channel = settings.channels[i]
-        lut = luts.get(channel.lut) if (luts is not None and not greyscale) else None
+    for i, lut in zip(active, luts_used):
         stats = channels[i].stats if i < len(channels) else None
-        table = channel_table(pixels.pixel_type, pixels.significant_bits, stats, channel, settings,
-                              lut, apply_alpha and not greyscale, table_length(planes[i], pixels.pixel_type))
+        table = channel_table(pixels.pixel_type, pixels.significant_bits, stats, settings.channels[i],
+                              settings, lut, alpha, form, table_length(planes[i], pixels.pixel_type))
         tables.append(table)
     flat = out.reshape(-1, 3)
     if greyscale:

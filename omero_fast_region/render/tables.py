@@ -1,4 +1,4 @@
-"""Per-channel render tables, built once per settings and kept in a bounded, thread-safe LRU.
+"""Per-channel render tables, built once per settings and kept in a thread-safe LRU bounded by bytes.
 
 A table maps a channel's pixel *index* (the plane viewed as its unsigned storage type for 8/16-bit
 images, the middle-range bucket for 32-bit/float ones) straight to the channel's final
@@ -8,13 +8,12 @@ that composition is one lookup and one add per channel.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import functools
 from dataclasses import dataclass
-from typing import Hashable
 
 import numpy as np
 
+from ..bytecache import ByteBoundedCache
 from .codomain import codomain_table
 from .colour import colour_contribution
 from .model import ChannelSettings, RenderSettings
@@ -23,16 +22,27 @@ from .quantize import (QuantumSetup, middle_range_index, quantize_float_table, q
                        setup_channel)
 
 
+#: The packed forms a composition reads: uint32 byte lanes R, G, B, 0 (native order) when the sum
+#: of the channels cannot exceed 255 in any component, uint64 16-bit lanes R, G, B, 0 when it
+#: can, and uint32 bytes D, D, D, 0 (D = discrete value) for greyscale.
+PACKED_FORMS = ("rgb32", "rgb64", "grey32")
+
+
 @dataclass(frozen=True)
 class ChannelTable:
-    """Lookup tables of one channel, all indexed by the :meth:`positions` of a plane's pixels."""
+    """One channel's contributions in one packed form, indexed by the :meth:`positions` of a plane's pixels.
+
+    Only the form the composition uses is built (a full uint16 ``rgb32`` table is 256 KiB).
+    """
 
     setup: QuantumSetup
-    discrete: np.ndarray  # uint8 discrete value after the codomain chain
-    rgb32: np.ndarray  # uint32 whose bytes are R, G, B, 0 (native order)
-    rgb64: np.ndarray  # uint64 whose uint16 lanes are R, G, B, 0
-    grey32: np.ndarray  # uint32 whose bytes are D, D, D, 0 (D = discrete value)
+    form: str  # one of PACKED_FORMS
+    packed: np.ndarray
     lane_max: tuple[int, int, int]  # largest R, G, B this channel can add
+
+    @property
+    def nbytes(self) -> int:
+        return self.packed.nbytes
 
     def positions(self, plane: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Write the table position of every pixel of ``plane`` (flattened) into intp ``out``."""
@@ -79,51 +89,47 @@ def table_length(plane: np.ndarray, pixel_type: str) -> int | None:
 
 
 def build_table(setup: QuantumSetup, channel: ChannelSettings, lut: np.ndarray | None,
-                apply_alpha: bool, length: int | None = None) -> ChannelTable:
-    """Compose quantization, codomain and colour into one :class:`ChannelTable` (8/16-bit tables
-    cover the first ``length`` positions only, when given)."""
+                apply_alpha: bool, form: str, length: int | None = None) -> ChannelTable:
+    """Compose quantization, codomain and colour into one :class:`ChannelTable` of packed ``form``
+    (8/16-bit tables cover the first ``length`` positions only, when given)."""
     if setup.pixel_type in LUT_TYPES:
         discrete = quantize_table(setup, length)
     else:
         discrete = quantize_float_table(setup)
     discrete = codomain_table(channel.reverse, setup.cd_start, setup.cd_end)[discrete]
     contribution = colour_contribution(channel.rgba, lut, apply_alpha)
-    rgb = contribution[discrete]
     lane_max = tuple(int(m) for m in contribution.max(axis=0))
-    grey = np.repeat(discrete[:, None], 3, axis=1)
-    return ChannelTable(setup, discrete, _pack(rgb, np.uint8), _pack(rgb, np.uint16),
-                        _pack(grey, np.uint8), lane_max)
+    if form == "grey32":
+        per_value = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    elif form in ("rgb32", "rgb64"):
+        per_value = contribution
+    else:
+        raise ValueError(f"unknown packed form {form!r}")
+    packed = _pack(per_value, np.uint16 if form == "rgb64" else np.uint8)
+    return ChannelTable(setup, form, packed[discrete], lane_max)
 
 
-class TableCache:
-    """A bounded least-recently-used map from table keys to :class:`ChannelTable` (thread-safe)."""
+@functools.lru_cache(maxsize=1024)
+def _lane_max(rgba: tuple[int, int, int, int], lut: bytes | None, apply_alpha: bool) -> tuple[int, int, int]:
+    table = None if lut is None else np.frombuffer(lut, np.uint8).reshape(-1, 3)
+    return tuple(int(m) for m in colour_contribution(rgba, table, apply_alpha).max(axis=0))
 
-    def __init__(self, max_entries: int = 64) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, ChannelTable] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get_or_build(self, key: Hashable, build) -> ChannelTable:
-        """Return the cached table for ``key``, building (outside the lock) on a miss."""
-        with self._lock:
-            table = self._entries.get(key)
-            if table is not None:
-                self._entries.move_to_end(key)
-                return table
-        table = build()
-        with self._lock:
-            self._entries[key] = table
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return table
+def lane_max(channel: ChannelSettings, lut: np.ndarray | None, apply_alpha: bool) -> tuple[int, int, int]:
+    """The largest R, G, B the channel can add (what decides the packed form, before any table)."""
+    lut_key = None if lut is None else np.ascontiguousarray(lut, dtype=np.uint8).tobytes()
+    return _lane_max(tuple(channel.rgba), lut_key, apply_alpha)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
-    def __len__(self) -> int:
-        return len(self._entries)
+#: Default bound of :data:`TABLES` (the ``render_table_cache_mb`` setting): about 750 full uint16 tables.
+DEFAULT_CACHE_BYTES = 192 << 20
+
+
+class TableCache(ByteBoundedCache):
+    """Channel tables by settings key, least recently used first out, bounded by bytes (thread-safe)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        super().__init__(max_bytes)
 
 
 TABLES = TableCache()
@@ -131,16 +137,17 @@ TABLES = TableCache()
 
 def channel_table(pixel_type: str, significant_bits: int | None, stats: tuple[float, float] | None,
                   channel: ChannelSettings, settings: RenderSettings, lut: np.ndarray | None,
-                  apply_alpha: bool, length: int | None = None) -> ChannelTable:
-    """The (cached) table of one channel under these settings; ``length`` from :func:`table_length`."""
+                  apply_alpha: bool, form: str, length: int | None = None) -> ChannelTable:
+    """The (cached) ``form`` table of one channel under these settings; ``length`` from :func:`table_length`."""
     stats_key = None if stats is None else (float(stats[0]), float(stats[1]))
     channel_key = (tuple(channel.window), tuple(channel.rgba), channel.family, channel.coefficient,
                    channel.noise_reduction, channel.reverse)
     key = (pixel_type, significant_bits, stats_key, channel_key, settings.bit_resolution,
-           settings.cd_start, settings.cd_end, None if lut is None else lut.tobytes(), apply_alpha, length)
+           settings.cd_start, settings.cd_end, None if lut is None else lut.tobytes(), apply_alpha,
+           form, length)
 
     def build() -> ChannelTable:
         setup = setup_channel(pixel_type, significant_bits, stats, channel, settings)
-        return build_table(setup, channel, lut, apply_alpha, length)
+        return build_table(setup, channel, lut, apply_alpha, form, length)
 
     return TABLES.get_or_build(key, build)
