@@ -3,7 +3,7 @@
 One IFD per plane (``planeIndex = t*sizeC*sizeZ + c*sizeZ + z``), lossless JPEG-2000 tiles;
 the lower resolutions are the codestream's own decomposition levels. tifffile reads the IFDs
 and tile offsets once at open; tiles are then read with ``pread`` and decoded only as far as
-the requested level needs.
+the requested level needs, each once while it stays in the decoded cache (``decoded_cache``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+import weakref
 
 import numpy as np
 import tifffile
@@ -19,6 +20,7 @@ from ..errors import NotFound, Unsupported
 from ..render.model import PixelsInfo
 from .base import PixelSource
 from .bounds import check_read
+from .decoded_cache import DECODED, cached_level_plane, cached_tile, paste
 from .dtypes import pixel_type_of
 from .handles import Handle
 from .jpeg2k import codestream_info, decode_tile
@@ -62,6 +64,8 @@ class OmeroPyramidSource(PixelSource):
             raise Unsupported(f"unreadable pyramid {path}: {exc}") from None
         self._fd: Handle[int] = Handle(lambda: os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)), os.close)
         self._fd.open()
+        self._owner = DECODED.new_owner()  # decoded tiles of this source, dropped with it
+        self._drop_decoded = weakref.finalize(self, DECODED.drop, self._owner)
 
     def _read_layout(self, path: str, pixels: PixelsInfo | None) -> None:
         with tifffile.TiffFile(path) as tif:
@@ -98,23 +102,35 @@ class OmeroPyramidSource(PixelSource):
 
     def read_region(self, z: int, c: int, t: int, level: int, x: int, y: int, w: int, h: int) -> np.ndarray:
         check_read(self, z, c, t, level, x, y, w, h)
-        offsets, counts = self._tiles[(t * self.size_c + c) * self.size_z + z]
+        plane = (t * self.size_c + c) * self.size_z + z
         tw, th = self._level_tiles[level]
         cells = [
             (row, col)
             for row in range(y // th, (y + h - 1) // th + 1)
             for col in range(x // tw, (x + w - 1) // tw + 1)
         ]
-        with self._fd.use() as fd:
-            blobs = [os.pread(fd, int(counts[i]), int(offsets[i])) for i in (r * self._columns + c for r, c in cells)]
-        tiles = (self._decode(blob, level) for blob in blobs)  # about 10 ms per 256² 16-bit tile at level 0
+
+        def decode(cell: tuple[int, int]) -> np.ndarray:  # about 10 ms per 256² 16-bit tile at level 0
+            return self._decode_tile(plane, level, cell)
+
+        width, height = self.levels[level]
+        whole = cached_level_plane((self._owner, plane, level), self._owner, (height, width), self._dtype, (tw, th))
+        if whole is not None:
+            whole.fill(cells, decode)
+            return whole.array[y : y + h, x : x + w].copy()
         out = np.empty((h, w), self._dtype)
-        for (row, col), tile in zip(cells, tiles):
-            x0, y0 = col * tw, row * th
-            sx, sy = max(x, x0), max(y, y0)
-            ex, ey = min(x + w, x0 + tw), min(y + h, y0 + th)
-            out[sy - y : ey - y, sx - x : ex - x] = tile[sy - y0 : ey - y0, sx - x0 : ex - x0]
+        for cell in cells:
+            tile = cached_tile((self._owner, plane, level, cell), self._owner, lambda cell=cell: decode(cell))
+            paste(tile, cell[1] * tw, cell[0] * th, out, x, y)
         return out
+
+    def _decode_tile(self, plane: int, level: int, cell: tuple[int, int]) -> np.ndarray:
+        """Read and decode one code-stream of ``plane`` at reduction ``level``."""
+        offsets, counts = self._tiles[plane]
+        index = cell[0] * self._columns + cell[1]
+        with self._fd.use() as fd:
+            blob = os.pread(fd, int(counts[index]), int(offsets[index]))
+        return self._decode(blob, level)
 
     def _decode(self, data: bytes, level: int) -> np.ndarray:
         try:
@@ -127,4 +143,5 @@ class OmeroPyramidSource(PixelSource):
 
     def close(self) -> None:
         self._fd.close()
+        self._drop_decoded()
 
