@@ -351,9 +351,15 @@ class Server:
 
 
 def server_errors(log: str) -> list[str]:
-    """Lines of a server log that show an error the app hid behind a 4xx, or a dead worker."""
+    """Lines of a server log that show an error the app hid behind a 4xx, or a dead worker.
+
+    Only up to gunicorn's ``Handling signal: term``: the workers it stops after that (our own
+    shutdown at the end of the run) are not failures.
+    """
     interesting = re.compile(r"failed$|WORKER TIMEOUT|Worker .* (was sent|exited)|Exception in worker|^\w+(Error|Exception)\b")
-    return [re.sub(r"request [0-9a-f]{12}", "request ID", line) for line in log.splitlines() if interesting.search(line)]
+    lines = log.splitlines()
+    end = next((i for i, line in enumerate(lines) if "Handling signal: term" in line), len(lines))
+    return [re.sub(r"request [0-9a-f]{12}", "request ID", line) for line in lines[:end] if interesting.search(line)]
 
 
 @dataclass

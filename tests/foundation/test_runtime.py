@@ -1,0 +1,23 @@
+"""The per-process runtime: built once from the settings, which size its caches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omero_fast_region.pixels.decoded_cache import DECODED
+from omero_fast_region.render.tables import TABLES
+from omero_fast_region.runtime import get_runtime
+
+
+def test_cache_settings_size_the_render_table_and_pyramid_caches(settings, raw_catalog: Path) -> None:
+    settings.FAST_REGION = {"catalog": f"local:{raw_catalog}", "standalone": True,
+                            "render_table_cache_mb": "7", "pyramid_cache_mb": "9"}
+    runtime = get_runtime()
+    assert runtime.config.render_table_cache_mb == 7 and runtime.config.pyramid_cache_mb == 9
+    assert TABLES.max_bytes == 7 << 20 and DECODED.max_bytes == 9 << 20
+
+
+def test_the_runtime_is_built_once_per_process(settings, raw_catalog: Path) -> None:
+    settings.FAST_REGION = {"catalog": f"local:{raw_catalog}", "standalone": True}
+    assert get_runtime() is get_runtime()
+    assert get_runtime().catalog.image_ids() == [1]
