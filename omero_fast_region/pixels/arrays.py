@@ -3,7 +3,11 @@
 Each level is a zarr array with axes such as ``tczyx``, ``zyx`` or ``yxc`` in any order;
 missing axes have size 1. Z may be downsampled at lower levels: a full-resolution ``z`` maps
 to ``z * sizeZ_level // sizeZ_0`` (omero-zarr-pixel-buffer #12). Only the chunks a region
-touches are read (zarr's own slicing).
+touches are read: by :mod:`.zarr_direct` for one plane's rectangle of a plainly encoded local
+array (decided per level at open time), otherwise by zarr's own slicing. Under gevent every
+read stays with zarr in the native threadpool (``run_blocking``): a direct read on the hub, or
+a fast one in the pool, lets heavy requests' renders queue ahead of light tiles (the ordering
+``tests/hardening/test_servers.py`` checks).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from ..errors import NotFound, Unsupported
 from .base import PixelSource
 from .bounds import check_read
 from .dtypes import pixel_type_of, to_native
-from .greenlets import run_blocking
+from .greenlets import gevent_patched, run_blocking
 from .handles import Handle
+from .zarr_direct import DirectArray
 
 AXES = "tczyx"
 
@@ -76,6 +81,7 @@ class ChunkedArraySource(PixelSource):
             with handle.use() as arrays:
                 self._init_layouts(arrays, axes)
                 self._chunks = [tuple(arr.chunks) for arr in arrays]
+                self._direct = [DirectArray.of(arr) for arr in arrays]
         except BaseException:
             handle.close()
             raise
@@ -105,7 +111,10 @@ class ChunkedArraySource(PixelSource):
         return z * self._layouts[level].size("z") // self.size_z
 
     def _read(self, level: int, selection: tuple) -> np.ndarray:
+        direct = self._direct[level]
         try:
+            if direct is not None and not gevent_patched() and DirectArray.accepts(selection):
+                return direct.read(selection)  # no zarr call, no event loop
             with self._handle.use() as arrays:
                 return run_blocking(_read_selection, arrays[level], selection)
         except (FileNotFoundError, KeyError) as exc:

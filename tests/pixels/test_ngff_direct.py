@@ -1,0 +1,248 @@
+"""Direct chunk reads of local zarr arrays (pixels/zarr_direct.py) give exactly zarr's own result."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numcodecs
+import numpy as np
+import pytest
+import zarr
+from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, TransposeCodec, ZstdCodec
+
+from omero_fast_region.descriptor import SourceSpec
+from omero_fast_region.errors import Unsupported
+from omero_fast_region.pixels import NgffSource, S3Options, open_source
+from omero_fast_region.pixels import arrays as arrays_module
+from omero_fast_region.pixels.zarr_direct import DirectArray
+from omero_fast_region.sample import downsample2, write_ngff
+
+from .conftest import TYPES, assert_reads, regions, sample
+
+DTYPES = sorted(set(TYPES.values()) | {np.int64, np.uint64}, key=lambda t: np.dtype(t).str)
+
+
+def values(dtype, shape, seed=1) -> np.ndarray:
+    """Random values over the dtype's range (floats: wide and tiny magnitudes)."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    if dtype.kind == "f":
+        return (rng.normal(0, 1e3, shape) * rng.choice([1e-20, 1, 1e20], shape)).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+def make_array(path: Path, data: np.ndarray, chunks, zarr_format: int, *, drop=(), **options) -> zarr.Array:
+    """A local array of ``data`` (chunk files in ``drop`` removed: they read as the fill value)."""
+    array = zarr.create_array(zarr.storage.LocalStore(str(path)), shape=data.shape, chunks=chunks,
+                              dtype=options.pop("dtype", data.dtype), zarr_format=zarr_format, **options)
+    array[...] = data
+    for coords in drop:
+        os.remove(os.path.join(str(path), array.metadata.encode_chunk_key(coords)))
+    return zarr.open_array(zarr.storage.LocalStore(str(path), read_only=True), mode="r")
+
+
+def plane_selections(shape, chunks):
+    """One (other axes fixed) y/x rectangle per region of :func:`.conftest.regions`, per last plane index."""
+    height, width = shape[-2:]
+    for lead in [(0,) * (len(shape) - 2), tuple(s - 1 for s in shape[:-2])]:
+        for x, y, w, h in regions(width, height, (chunks[-1], chunks[-2])):
+            yield (*lead, slice(y, y + h), slice(x, x + w))
+
+
+def assert_same_as_zarr(array: zarr.Array) -> DirectArray:
+    direct = DirectArray.of(array)
+    assert direct is not None, array.metadata
+    for selection in plane_selections(array.shape, array.chunks):
+        expected, got = array[selection], direct.read(selection)
+        assert got.dtype == expected.dtype and got.shape == expected.shape, selection
+        np.testing.assert_array_equal(got, expected, err_msg=str(selection))
+    return direct
+
+
+# ---------------------------------------------------------------- layouts that take the fast path
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_every_dtype_reads_like_zarr_with_edge_chunks(tmp_path, zarr_format, dtype):
+    data = values(dtype, (2, 3, 37, 45))
+    assert_same_as_zarr(make_array(tmp_path / "a", data, (1, 2, 16, 16), zarr_format))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("separator", ["/", "."])
+@pytest.mark.parametrize("compressor", [None, numcodecs.Blosc("lz4", 5, numcodecs.Blosc.SHUFFLE), numcodecs.Zstd(3),
+                                        numcodecs.GZip(5), numcodecs.Zlib(1)], ids=lambda c: str(c and c.codec_id))
+def test_v2_orders_separators_and_compressors_read_like_zarr(tmp_path, order, separator, compressor):
+    data = values(np.int16, (3, 33, 50))
+    array = make_array(tmp_path / "a", data, (2, 8, 16), 2, order=order, compressors=compressor,
+                       chunk_key_encoding={"name": "v2", "separator": separator})
+    assert array.metadata.order == order and array.metadata.dimension_separator == separator
+    assert_same_as_zarr(array)
+
+
+@pytest.mark.parametrize("encoding", [{"name": "default", "separator": "/"}, {"name": "default", "separator": "."},
+                                      {"name": "v2", "separator": "."}, {"name": "v2", "separator": "/"}],
+                         ids=lambda e: f"{e['name']}{e['separator']}")
+@pytest.mark.parametrize("compressor", [None, BloscCodec(cname="zstd", shuffle="bitshuffle"), ZstdCodec(level=1),
+                                        GzipCodec(level=2)], ids=lambda c: type(c).__name__)
+def test_v3_key_encodings_and_compressors_read_like_zarr(tmp_path, encoding, compressor):
+    data = values(np.float32, (2, 33, 50))
+    array = make_array(tmp_path / "a", data, (1, 8, 16), 3, compressors=compressor, chunk_key_encoding=encoding)
+    assert_same_as_zarr(array)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("dtype", [">u2", ">i4", ">f8", "<u2"])
+def test_big_endian_data_reads_like_zarr(tmp_path, zarr_format, dtype):
+    data = values(np.dtype(dtype).newbyteorder("="), (2, 20, 30))
+    options = {"serializer": BytesCodec(endian="big" if dtype[0] == ">" else "little")} if zarr_format == 3 else {}
+    array = make_array(tmp_path / "a", data, (1, 8, 8), zarr_format, dtype=dtype, **options)
+    direct = assert_same_as_zarr(array)
+    np.testing.assert_array_equal(direct.read((1, slice(0, 20), slice(0, 30))), data[1])
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("dtype, fill", [(np.uint16, 7), (np.int8, -3), (np.float32, -1.5), (np.float64, np.nan)])
+def test_missing_chunks_read_as_the_fill_value(tmp_path, zarr_format, dtype, fill):
+    data = values(dtype, (2, 30, 40))
+    array = make_array(tmp_path / "a", data, (1, 8, 16), zarr_format, fill_value=fill,
+                       drop=[(0, 0, 0), (0, 1, 1), (1, 3, 2), (1, 0, 2)])
+    assert_same_as_zarr(array)
+    got = DirectArray.of(array).read((0, slice(0, 8), slice(0, 16)))
+    np.testing.assert_array_equal(got, np.full((8, 16), fill, dtype))
+
+
+def test_v2_null_fill_value_reads_zarrs_default(tmp_path):
+    data = values(np.uint16, (1, 20, 20))
+    array = make_array(tmp_path / "a", data, (1, 8, 8), 2, fill_value=None, drop=[(0, 1, 1)])
+    assert_same_as_zarr(array)
+
+
+# ---------------------------------------------------------------- fallbacks to zarr
+
+
+def test_sharded_transposed_checksummed_and_filtered_arrays_are_left_to_zarr(tmp_path):
+    data = values(np.uint16, (2, 32, 32))
+    assert DirectArray.of(make_array(tmp_path / "s", data, (1, 8, 8), 3, shards=(1, 16, 16))) is None
+    assert DirectArray.of(make_array(tmp_path / "t", data, (1, 8, 8), 3, filters=[TransposeCodec(order=(0, 2, 1))])) is None
+    assert DirectArray.of(make_array(tmp_path / "c", data, (1, 8, 8), 3, compressors=[ZstdCodec(), Crc32cCodec()])) is None
+    assert DirectArray.of(make_array(tmp_path / "f", data, (1, 8, 8), 2, filters=[numcodecs.Delta("<u2")])) is None
+    assert DirectArray.of(make_array(tmp_path / "p", data, (1, 8, 8), 2, compressors=numcodecs.LZMA())) is not None
+    assert DirectArray.of(zarr.create_array(zarr.storage.MemoryStore(), shape=(4, 4), dtype="u1")) is None
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_an_ngff_image_takes_the_fast_path_and_never_calls_zarr_for_a_plane(tmp_path, version, monkeypatch):
+    data = sample("uint16", shape=(1, 2, 2, 40, 50))
+    write_ngff(str(tmp_path / "img.zarr"), data, version, chunks=(16, 16), levels=3)
+    with NgffSource(str(tmp_path / "img.zarr")) as src:
+        assert all(d is not None for d in src._direct)
+        monkeypatch.setattr(arrays_module, "_read_selection", None)  # any zarr read would fail
+        np.testing.assert_array_equal(src.read_region(1, 1, 0, 0, 5, 3, 30, 20), data[0, 1, 1, 3:23, 5:35])
+
+
+def test_a_sharded_ngff_level_is_read_by_zarr(tmp_path):
+    data = sample("uint16", shape=(1, 1, 1, 40, 40))
+    write_ngff(str(tmp_path / "img.zarr"), data, "0.5", chunks=(8, 8), levels=2)
+    group = zarr.open_group(str(tmp_path / "img.zarr"), mode="r+")
+    del group["0"]
+    group.create_array("0", shape=data.shape, chunks=(1, 1, 1, 8, 8), shards=(1, 1, 1, 16, 16),
+                       dtype=data.dtype, dimension_names=list("tczyx"))[...] = data
+    with NgffSource(str(tmp_path / "img.zarr")) as src:
+        assert src._direct[0] is None and src._direct[1] is not None
+        assert_reads(src, [data, downsample2(data)])
+
+
+def test_ngff_on_s3_is_read_by_zarr(tmp_path, s3_server):
+    from .test_ngff import _upload
+
+    data = sample("uint16", shape=(1, 1, 1, 20, 30))
+    write_ngff(str(tmp_path / "img.zarr"), data, "0.4", chunks=(8, 8))
+    _upload(tmp_path / "img.zarr", "direct", "img.zarr", s3_server)
+    options = S3Options(anonymous=False, key="test", secret="test", endpoint_url=s3_server)
+    with open_source(SourceSpec("ngff", "s3://direct/img.zarr", "/unused"), s3=options) as src:
+        assert src._direct == [None]
+        assert_reads(src, [data])
+
+
+# ---------------------------------------------------------------- through NgffSource, against zarr
+
+
+def assert_source_reads_like_zarr(path: Path) -> None:
+    """Every level, plane and region read through the fast path equals the read through zarr."""
+    with NgffSource(str(path)) as fast, NgffSource(str(path)) as slow:
+        assert all(d is not None for d in fast._direct)
+        slow._direct = [None] * len(slow._direct)
+        for level, (width, height) in enumerate(fast.levels):
+            for t in range(fast.size_t):
+                for c in range(fast.size_c):
+                    for z in range(fast.size_z):
+                        for x, y, w, h in regions(width, height, fast.tile_size(level)):
+                            expected = slow.read_region(z, c, t, level, x, y, w, h)
+                            got = fast.read_region(z, c, t, level, x, y, w, h)
+                            assert got.dtype == expected.dtype
+                            np.testing.assert_array_equal(got, expected, err_msg=f"{level} {z} {c} {t} {x} {y} {w} {h}")
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("axes", ["tczyx", "xyzct", "czyx", "zyx", "cyx", "yx", "xy", "ytxcz"])
+def test_axis_orders_of_2_to_5_dimensions_read_like_zarr(tmp_path, version, axes):
+    shape = [2 if a in axes else 1 for a in "tcz"] + [37, 45]
+    write_ngff(str(tmp_path / "img.zarr"), sample("int16", shape=tuple(shape)), version, chunks=(16, 16), levels=3, axes=axes)
+    assert_source_reads_like_zarr(tmp_path / "img.zarr")
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_downsampled_z_and_missing_chunks_read_like_zarr(tmp_path, version):
+    data = sample("uint8", shape=(1, 2, 5, 40, 40))
+    data[:, :, :, :16, :16] = 0
+    write_ngff(str(tmp_path / "img.zarr"), data, version, chunks=(16, 16), levels=3, downsample_z=True, omit_empty=True)
+    assert_source_reads_like_zarr(tmp_path / "img.zarr")
+
+
+# ---------------------------------------------------------------- broken chunks, threads
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_truncated_or_corrupt_chunk_marks_the_source_broken(tmp_path, version, damage):
+    data = sample("uint16", shape=(1, 1, 1, 32, 32))
+    write_ngff(str(tmp_path / "img.zarr"), data, version, chunks=(16, 16), compressor=None if damage == "truncated" else "default")
+    with NgffSource(str(tmp_path / "img.zarr")) as src:
+        direct = src._direct[0]
+        chunk = Path(direct.folder) / src._handle.open()[0].metadata.encode_chunk_key((0, 0, 0, 1, 1))
+        raw = chunk.read_bytes()
+        chunk.write_bytes(raw[: len(raw) // 3] if damage == "truncated" else b"\xde\xad\xbe\xef" * 7)
+        np.testing.assert_array_equal(src.read_region(0, 0, 0, 0, 0, 0, 16, 16), data[0, 0, 0, :16, :16])
+        assert not src.broken
+        with pytest.raises(Unsupported):
+            src.read_region(0, 0, 0, 0, 8, 8, 16, 16)
+        assert src.broken
+
+
+def test_concurrent_reads_from_threads_are_exact(tmp_path):
+    data = sample("uint16", shape=(1, 3, 2, 70, 90))
+    write_ngff(str(tmp_path / "img.zarr"), data, "0.4", chunks=(16, 16), levels=1)
+    errors: list[BaseException] = []
+    with NgffSource(str(tmp_path / "img.zarr")) as src:
+        def work(seed: int) -> None:
+            rng = np.random.default_rng(seed)
+            try:
+                for _ in range(200):
+                    z, c = int(rng.integers(2)), int(rng.integers(3))
+                    x, y = int(rng.integers(0, 80)), int(rng.integers(0, 60))
+                    w, h = int(rng.integers(1, 91 - x)), int(rng.integers(1, 71 - y))
+                    np.testing.assert_array_equal(src.read_region(z, c, 0, 0, x, y, w, h), data[0, c, z, y : y + h, x : x + w])
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
