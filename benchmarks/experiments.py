@@ -5,18 +5,19 @@ interpreter (allocator settings are per process), alternating A B A B to spread 
 drift, and prints the median CPU ms per request. The variants patch the product at run time;
 nothing here changes its files.
 
-| experiment | variants |
+| experiment | variants (the first is the product as it is) |
 |---|---|
-| ``malloc`` | glibc defaults / ``raise_mmap_threshold()`` as now / plus ``M_TRIM_THRESHOLD`` |
-| ``ngff-read`` | zarr-python reads / chunk files read and decoded directly (local zarr v2) |
+| ``malloc`` | ``raise_mmap_threshold()`` as now / glibc's defaults |
+| ``ngff-read`` | direct chunk reads as now (``pixels/zarr_direct.py``) / every read through zarr-python |
 | ``jpeg`` | Pillow / simplejpeg (same quality, 4:2:0) |
-| ``thumbnail-tables`` | the render-table LRU as now / large enough for a 200-image grid |
+| ``thumbnail-tables`` | the render-table cache as now / an 8 MiB one (what the cache buys on a 200-image grid) |
+
+docs/benchmarks.md lists what these measured on the code before each change landed.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import statistics
@@ -26,35 +27,29 @@ from pathlib import Path
 
 from .data import FULL, QUICK, ensure_data
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 EXPERIMENTS = {
-    "malloc": ("tile-ngff-3ch", "stages", ["glibc-default", "mmap-threshold", "mmap+trim-threshold"]),
-    "ngff-read": ("tile-ngff-3ch", "stages", ["zarr", "direct-chunks"]),
+    "malloc": ("tile-ngff-3ch", "stages", ["tuned", "glibc-default"]),
+    "ngff-read": ("tile-ngff-3ch", "stages", ["direct-chunks", "zarr"]),
     "jpeg": ("tile-ngff-3ch", "stages", ["pillow", "simplejpeg"]),
-    "thumbnail-tables": ("render_thumbnail", "wsgi", ["lru-64", "lru-1024"]),
+    "thumbnail-tables": ("render_thumbnail", "wsgi", ["table-cache", "table-cache-8MiB"]),
 }
-
-
-def _mallopt(param: int, value: int) -> None:
-    ctypes.CDLL("libc.so.6").mallopt(ctypes.c_int(param), ctypes.c_int(value))
 
 
 def apply_variant(variant: str) -> None:
     """Patch the product in this process for ``variant`` (before any request runs)."""
-    import omero_fast_region.malloc_tuning as tuning
-
     if variant == "glibc-default":
-        tuning.raise_mmap_threshold = lambda *a, **k: False
-    elif variant == "mmap+trim-threshold":
-        _mallopt(M_TRIM_THRESHOLD, 2 * tuning.DEFAULT_THRESHOLD)
-    elif variant == "direct-chunks":
-        from omero_fast_region.pixels.ngff import NgffSource
+        import omero_fast_region.malloc_tuning as tuning
 
-        NgffSource._read = _direct_read  # type: ignore[method-assign]
+        tuning.raise_mmap_threshold = lambda *a, **k: False
+    elif variant == "zarr":
+        from omero_fast_region.pixels.zarr_direct import DirectArray
+
+        DirectArray.accepts = staticmethod(lambda selection: False)
     elif variant == "simplejpeg":
         import simplejpeg
 
         import omero_fast_region.encode as encode
+        import omero_fast_region.service.region as region
 
         pillow = encode.encode_rgb
 
@@ -64,66 +59,19 @@ def apply_variant(variant: str) -> None:
             return simplejpeg.encode_jpeg(rgb, quality=int(quality * 100 + 0.5), colorspace="RGB",
                                           colorsubsampling="420", fastdct=False)
 
-        encode.encode_rgb = encode_rgb
-        import omero_fast_region.service.region as region
-
-        region.encode_rgb = encode_rgb
-    elif variant == "lru-1024":
+        encode.encode_rgb = region.encode_rgb = encode_rgb
+    elif variant == "table-cache-8MiB":
         from omero_fast_region.render.tables import TABLES
 
-        TABLES.max_entries = 1024
-
-
-def _direct_read(self, level: int, selection: tuple):
-    """Prototype of the proposed fast path: the chunks a 2-D selection touches, read and decoded
-    without zarr-python's async machinery (local zarr v2 arrays; anything else goes through zarr)."""
-    import numpy as np
-
-    with self._handle.use() as arrays:
-        array = arrays[level]
-    md = array.metadata
-    root = getattr(array.store, "root", None)
-    if getattr(md, "zarr_format", 3) != 2 or root is None or md.filters or any(isinstance(s, np.ndarray) for s in selection):
-        return _ZARR_READ(self, level, selection)
-    chunks = md.chunks
-    starts = [s.start if isinstance(s, slice) else s for s in selection]
-    stops = [s.stop if isinstance(s, slice) else s + 1 for s in selection]
-    out = np.zeros([b - a for a, b, s in zip(starts, stops, selection) if isinstance(s, slice)], dtype=array.dtype)
-    ranges = [range(a // c, (b - 1) // c + 1) for a, b, c in zip(starts, stops, chunks)]
-    dtype = np.dtype(md.dtype.to_native_dtype()) if hasattr(md.dtype, "to_native_dtype") else np.dtype(md.dtype)
-    for index in np.ndindex(*[len(r) for r in ranges]):
-        coords = tuple(r[i] for r, i in zip(ranges, index))
-        path = os.path.join(str(root), array.path, md.encode_chunk_key(coords)) if array.path else \
-            os.path.join(str(root), md.encode_chunk_key(coords))
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            continue  # fill value 0
-        block = np.frombuffer(md.compressor.decode(raw) if md.compressor else raw, dtype=dtype).reshape(chunks)
-        src, dst = [], []
-        for a, b, c, k, s in zip(starts, stops, chunks, coords, selection):
-            lo, hi = max(a, k * c), min(b, (k + 1) * c)
-            src.append(slice(lo - k * c, hi - k * c) if isinstance(s, slice) else lo - k * c)
-            if isinstance(s, slice):
-                dst.append(slice(lo - a, hi - a))
-        out[tuple(dst)] = block[tuple(src)]
-    return out
-
-
-_ZARR_READ = None
+        TABLES._max_bytes = 8 * 2**20
 
 
 def run_variant(variant: str, tier: str, workload_name: str, quick: bool, rounds: int) -> dict:
     """One measurement in this process (called in a fresh interpreter)."""
-    global _ZARR_READ
-    from omero_fast_region.pixels.ngff import NgffSource
-
     from . import floor
     from .runner import standalone_env
     from .workloads import build_workloads
 
-    _ZARR_READ = NgffSource._read
     data = ensure_data(QUICK if quick else FULL)
     os.environ.update(standalone_env(data))
     apply_variant(variant)
