@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numcodecs
 import numpy as np
 import pytest
 import zarr
-from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, TransposeCodec, ZstdCodec
+from zarr.codecs import (
+    BloscCodec,
+    BytesCodec,
+    Crc32cCodec,
+    GzipCodec,
+    TransposeCodec,
+    ZstdCodec,
+)
 
 from omero_fast_region.descriptor import SourceSpec
 from omero_fast_region.errors import Unsupported
@@ -227,22 +234,15 @@ def test_a_truncated_or_corrupt_chunk_marks_the_source_broken(tmp_path, version,
 def test_concurrent_reads_from_threads_are_exact(tmp_path):
     data = sample("uint16", shape=(1, 3, 2, 70, 90))
     write_ngff(str(tmp_path / "img.zarr"), data, "0.4", chunks=(16, 16), levels=1)
-    errors: list[BaseException] = []
     with NgffSource(str(tmp_path / "img.zarr")) as src:
-        def work(seed: int) -> None:
+        def work(seed: int) -> int:
             rng = np.random.default_rng(seed)
-            try:
-                for _ in range(200):
-                    z, c = int(rng.integers(2)), int(rng.integers(3))
-                    x, y = int(rng.integers(0, 80)), int(rng.integers(0, 60))
-                    w, h = int(rng.integers(1, 91 - x)), int(rng.integers(1, 71 - y))
-                    np.testing.assert_array_equal(src.read_region(z, c, 0, 0, x, y, w, h), data[0, c, z, y : y + h, x : x + w])
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
+            for _ in range(200):
+                z, c = int(rng.integers(2)), int(rng.integers(3))
+                x, y = int(rng.integers(0, 80)), int(rng.integers(0, 60))
+                w, h = int(rng.integers(1, 91 - x)), int(rng.integers(1, 71 - y))
+                np.testing.assert_array_equal(src.read_region(z, c, 0, 0, x, y, w, h), data[0, c, z, y : y + h, x : x + w])
+            return seed
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+        with ThreadPoolExecutor(6) as pool:  # a failed read re-raises here
+            assert list(pool.map(work, range(6))) == list(range(6))
