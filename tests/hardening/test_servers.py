@@ -108,14 +108,12 @@ def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_c
             expected[path] = body
         results: dict[str, list] = {"heavy": [], "light": []}
         lock = threading.Lock()
-        order: list[str] = []
         intervals: list[tuple[float, float]] = []
 
         def fetch(kind: str, path: str) -> None:
             status, body = get(server.port, path, intervals)
             with lock:
                 results[kind].append((status, body == expected[path]))
-                order.append(kind)
 
         heavy = [threading.Thread(target=fetch, args=("heavy", HEAVY)) for _ in range(8)]
         light = [threading.Thread(target=fetch, args=("light", LIGHT.format(x=i % 2))) for i in range(8)]
@@ -128,7 +126,7 @@ def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_c
     assert all(r == (200, True) for r in results["heavy"] + results["light"]), results
     assert len(intervals) == 16, "every answer carries Server-Timing"
     if worker_class != "sync":  # one sync worker answers one request at a time by design
-        # not serialised: some small tile answered while full-plane reads were still in flight ...
-        assert order.index("light") < len(order) - 1 - order[::-1].index("heavy"), order
-        # ... and the server worked on several requests at once (their server-side intervals overlap)
+        # not serialised: the server worked on several requests at once (their server-side
+        # intervals overlap). Which request finishes first depends on the machine's load, so
+        # the order of answers is not asserted.
         assert overlapping(intervals) >= 4, sorted(intervals)
