@@ -170,6 +170,15 @@ def _ab_and_cold_tables(results: dict) -> list[str]:
     return lines + cold
 
 
+def _swept_workload(results: dict) -> str:
+    """The workload measured at the most concurrency levels (the iviewer one when tied)."""
+    counts: dict[str, int] = {}
+    for dep in results["deployments"].values():
+        for workload, points in dep["workloads"].items():
+            counts[workload] = max(counts.get(workload, 0), len(points))
+    return max(counts, key=lambda w: (counts[w], w == TILE_WORKLOAD)) if counts else TILE_WORKLOAD
+
+
 def plot(results: dict, path: Path = PLOT) -> None:
     import matplotlib
 
@@ -178,9 +187,10 @@ def plot(results: dict, path: Path = PLOT) -> None:
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     (ax_rps, ax_lat), (ax_cpu, ax_work) = axes
-    floor = _floor_cpu(results, TILE_WORKLOAD, "stages")
+    swept = _swept_workload(results)
+    floor = _floor_cpu(results, swept, "stages")
     for name, dep in results["deployments"].items():
-        points = dep["workloads"].get(TILE_WORKLOAD, [])
+        points = dep["workloads"].get(swept, [])
         if len(points) < 2:
             continue
         cs = [p["connections"] for p in points]
@@ -191,8 +201,8 @@ def plot(results: dict, path: Path = PLOT) -> None:
     if floor:
         cores = results["machine"]["cpus"]
         ax_rps.axhline(cores * 1000.0 / floor, color="grey", linestyle=":", label=f"floor: {cores} cores / {floor:.1f} ms")
-    for ax, title, unit in ((ax_rps, f"{TILE_WORKLOAD}: throughput", "requests/s"),
-                            (ax_lat, f"{TILE_WORKLOAD}: latency", "ms")):
+    for ax, title, unit in ((ax_rps, f"{swept}: throughput", "requests/s"),
+                            (ax_lat, f"{swept}: latency", "ms")):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("concurrent connections")
         ax.set_ylabel(unit)
