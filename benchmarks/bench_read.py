@@ -144,7 +144,7 @@ def main(reads: int = 64) -> None:
             cold = median_read_ms(spec, cold=True, count=max(16, reads // 4))
             results["formats"][name] = {"write_s": round(seconds, 2), "warm_ms": warm, "cold_ms": cold}
             print(f"{name:9s} write {seconds:6.2f} s  warm {warm:7.3f} ms  cold {cold:7.3f} ms")
-        # romio reads through a live mmap, whose pages fadvise cannot drop: judge on NGFF files
+        # romio keeps its file open for pread, so fadvise may not drop its pages: judge on NGFF files
         ngff = results["formats"]["ngff-0.4"]
         results["cold_cache_drop_effective"] = ngff["cold_ms"] > 1.2 * ngff["warm_ms"]
         specs = [spec for spec, _ in written.values()] + small_images(root, 60)

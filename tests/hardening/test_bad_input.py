@@ -132,7 +132,7 @@ def test_channel_parsing_is_total(value):
     max_leaves=20).map(__import__("json").dumps)))
 @settings(max_examples=300, deadline=None)
 def test_maps_parsing_is_total(value):
-    """(Deep nesting is the known bug of test_known_bugs.py.)"""
+    """Any JSON-ish text parses or is a BadRequest (deep nesting: test_known_bugs.py)."""
     try:
         maps = query.parse_maps(value)
     except BadRequest:
