@@ -10,6 +10,7 @@ nothing here changes its files.
 | ``malloc`` | ``raise_mmap_threshold()`` as now / glibc's defaults |
 | ``ngff-read`` | direct chunk reads as now (``pixels/zarr_direct.py``) / every read through zarr-python |
 | ``jpeg`` | Pillow / simplejpeg (same quality, 4:2:0) |
+| ``blosc`` | Blosc decoding in the request's thread as now (``pixels/codec_threads.py``) / numcodecs' default thread pool |
 | ``thumbnail-tables`` | the render-table cache as now / an 8 MiB one (what the cache buys on a 200-image grid) |
 
 docs/benchmarks.md lists what these measured on the code before each change landed.
@@ -31,6 +32,7 @@ EXPERIMENTS = {
     "malloc": ("tile-ngff-3ch", "stages", ["tuned", "glibc-default"]),
     "ngff-read": ("tile-ngff-3ch", "stages", ["direct-chunks", "zarr"]),
     "jpeg": ("tile-ngff-3ch", "stages", ["pillow", "simplejpeg"]),
+    "blosc": ("tile-ngff-3ch", "stages", ["blosc-in-caller", "blosc-pool"]),
     "thumbnail-tables": ("render_thumbnail", "wsgi", ["table-cache", "table-cache-8MiB"]),
 }
 
@@ -60,6 +62,10 @@ def apply_variant(variant: str) -> None:
                                           colorsubsampling="420", fastdct=False)
 
         encode.encode_rgb = region.encode_rgb = encode_rgb
+    elif variant == "blosc-pool":
+        import omero_fast_region.pixels.codec_threads as codec_threads
+
+        codec_threads.decode_chunks_in_caller = lambda: None
     elif variant == "table-cache-8MiB":
         from omero_fast_region.render.tables import TABLES
 
@@ -77,9 +83,11 @@ def run_variant(variant: str, tier: str, workload_name: str, quick: bool, rounds
     apply_variant(variant)
     paths = next(w for w in build_workloads(data) if w.name == workload_name).paths
     if tier == "stages":
-        from omero_fast_region.malloc_tuning import raise_mmap_threshold
+        from omero_fast_region import malloc_tuning
+        from omero_fast_region.pixels import codec_threads
 
-        raise_mmap_threshold()
+        malloc_tuning.raise_mmap_threshold()
+        codec_threads.decode_chunks_in_caller()
         result = floor.stage_floor(str(data.catalog), paths, rounds)
         return {"cpu_ms": result["cpu_ms"]["total"]["mean"], "minflt": result["cpu_ms"]["minflt"]["mean"],
                 "stages": {k: v["mean"] for k, v in result["cpu_ms"].items() if k in ("read", "render", "encode")}}

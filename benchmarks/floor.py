@@ -192,8 +192,10 @@ def main() -> None:
     paths = [p for p in Path(args.paths).read_text().splitlines() if p]
     if args.tier == "stages":
         from omero_fast_region.malloc_tuning import raise_mmap_threshold
+        from omero_fast_region.pixels.codec_threads import decode_chunks_in_caller
 
         raise_mmap_threshold()
+        decode_chunks_in_caller()  # as apps.ready() does in a worker
         result = stage_floor(args.catalog, paths, args.rounds)
     else:
         result = wsgi_floor(paths, args.rounds, args.cookie)

@@ -64,16 +64,35 @@ def targets(results: dict) -> list[dict]:
                              "measured": f"{ab['rps']:.0f} req/s, mean {ab['mean_ms']:.0f} ms (stock OMERO.web: 27.93, 716 ms)",
                              "met": ab["rps"] >= 280})
         cold = dep.get("cold", {})
+        hosted = name.startswith("hosted")
         for fmt in ("ngff", "pyramid", "tiff"):
             if fmt in cold:
                 ms = cold[fmt]["cold_ms"]
-                rows.append({"target": f"cold first tile of an unseen image < 100 ms ({fmt}, {name})",
-                             "measured": f"{ms:.0f} ms (warm {cold[fmt]['warm_ms']:.0f} ms)", "met": ms < 100})
+                # hosted: the unseen image's descriptor is one metadata query over Ice, which the
+                # target allows on top ("< 100 ms plus one metadata round trip")
+                metadata = timing_ms(cold[fmt].get("cold_server_timing", ""), "metadata") if hosted else 0.0
+                allowed = " + metadata round trip" if hosted else ""
+                detail = f", metadata {metadata:.0f} ms" if hosted else ""
+                rows.append({"target": f"cold first tile of an unseen image < 100 ms{allowed} ({fmt}, {name})",
+                             "measured": f"{ms:.0f} ms (warm {cold[fmt]['warm_ms']:.0f} ms{detail})",
+                             "met": ms - metadata < 100})
         session = dep.get("cold_session")
         if session:
             rows.append({"target": f"cold tile with a new session < 100 ms + one metadata round trip ({name})",
                          "measured": session["summary"], "met": session.get("met")})
     return rows
+
+
+def timing_ms(server_timing: str, stage: str) -> float:
+    """The ``dur`` of ``stage`` in a ``Server-Timing`` value (0 when absent)."""
+    for part in server_timing.split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if name == stage:
+            try:
+                return float(dur)
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def _mark(met: bool | None) -> str:

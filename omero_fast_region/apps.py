@@ -14,9 +14,11 @@ class FastRegionConfig(AppConfig):
 
         from .config import reset_config
         from .malloc_tuning import raise_mmap_threshold
+        from .pixels.codec_threads import decode_chunks_in_caller
         from .runtime import reset_runtime
 
         raise_mmap_threshold()  # every worker that loads the app, standalone or inside OMERO.web
+        decode_chunks_in_caller()
 
         def _on_setting_changed(setting: str, **kwargs) -> None:
             if setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):

@@ -41,13 +41,15 @@ def make_catalog(config: Config) -> Catalog:
     raise ValueError(f"unknown catalog setting {config.catalog!r} (expected 'ice' or 'local:/path')")
 
 
-def apply_cache_bounds(config: Config) -> None:
-    """Size the per-process render-table and decoded-pyramid caches from the settings."""
+def apply_process_settings(config: Config) -> None:
+    """Size the per-process render-table and decoded-pyramid caches, and the JPEG-2000 decode threads."""
     from .pixels.decoded_cache import DECODED
+    from .pixels.jpeg2k import set_decode_threads
     from .render.tables import TABLES
 
     TABLES.max_bytes = config.render_table_cache_mb << 20
     DECODED.max_bytes = config.pyramid_cache_mb << 20
+    set_decode_threads(config.decode_threads)
 
 
 def get_runtime() -> Runtime:
@@ -57,7 +59,7 @@ def get_runtime() -> Runtime:
         with _lock:
             if _runtime is None:
                 config = get_config()
-                apply_cache_bounds(config)
+                apply_process_settings(config)
                 catalog = make_catalog(config)
                 s3 = S3Options(endpoint_url=config.s3_endpoint or None, anonymous=config.s3_anonymous)
                 _runtime = Runtime(

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from omero_fast_region.pixels import jpeg2k
 from omero_fast_region.pixels.decoded_cache import DECODED
 from omero_fast_region.render.tables import TABLES
 from omero_fast_region.runtime import get_runtime
 
 
-def test_cache_settings_size_the_render_table_and_pyramid_caches(settings, raw_catalog: Path) -> None:
+def test_process_settings_size_the_caches_and_the_decode_threads(settings, raw_catalog: Path) -> None:
     settings.FAST_REGION = {"catalog": f"local:{raw_catalog}", "standalone": True,
-                            "render_table_cache_mb": "7", "pyramid_cache_mb": "9"}
+                            "render_table_cache_mb": "7", "pyramid_cache_mb": "9", "decode_threads": "3"}
     runtime = get_runtime()
     assert runtime.config.render_table_cache_mb == 7 and runtime.config.pyramid_cache_mb == 9
     assert TABLES.max_bytes == 7 << 20 and DECODED.max_bytes == 9 << 20
+    assert jpeg2k.DECODE_THREADS == 3
+    settings.FAST_REGION = {"catalog": f"local:{raw_catalog}", "standalone": True, "decode_threads": "0"}
+    get_runtime()
+    assert jpeg2k.DECODE_THREADS == jpeg2k.auto_decode_threads()
 
 
 def test_the_runtime_is_built_once_per_process(settings, raw_catalog: Path) -> None:

@@ -140,3 +140,28 @@ def test_corrupt_pyramid_tile_is_unsupported_and_marks_source_broken(tmp_path):
         with pytest.raises(Unsupported):
             src.read_region(0, 0, 0, 0, 32, 32, 32, 32)
         assert src.broken
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_multithreaded_jpeg2000_decode_gives_the_same_lossless_tile(threads, monkeypatch):
+    from omero_fast_region.pixels import jpeg2k
+
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 4096, (512, 512), dtype=np.uint16)
+    data = imagecodecs.jpeg2k_encode(truth, level=0, codecformat="j2k", reversible=True, numthreads=1)
+    monkeypatch.setattr(jpeg2k, "DECODE_THREADS", threads)
+    np.testing.assert_array_equal(jpeg2k.decode_tile(data, 0, np.dtype("uint16")), truth)
+
+
+def test_decode_threads_setting_zero_means_one_per_core_capped(monkeypatch):
+    from omero_fast_region.pixels import jpeg2k
+
+    monkeypatch.setattr(jpeg2k.os, "sched_getaffinity", lambda pid: set(range(16)))
+    monkeypatch.setattr(jpeg2k, "DECODE_THREADS", 1)
+    jpeg2k.set_decode_threads(0)
+    assert jpeg2k.DECODE_THREADS == jpeg2k.MAX_AUTO_THREADS
+    monkeypatch.setattr(jpeg2k.os, "sched_getaffinity", lambda pid: {0})
+    jpeg2k.set_decode_threads(0)
+    assert jpeg2k.DECODE_THREADS == 1
+    jpeg2k.set_decode_threads(3)
+    assert jpeg2k.DECODE_THREADS == 3

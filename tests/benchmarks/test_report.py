@@ -1,0 +1,33 @@
+"""The report's target rows: how a cold hosted tile is judged (benchmarks/report.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.report import targets as target_rows, timing_ms  # noqa: E402
+
+TIMING = "session;dur=0.28, metadata;dur=63.69, read;dur=30.00, render;dur=2.57, encode;dur=1.25, total;dur=98.00"
+
+
+def test_timing_ms_reads_one_stage_of_a_server_timing_header():
+    assert timing_ms(TIMING, "metadata") == 63.69
+    assert timing_ms(TIMING, "total") == 98.0
+    assert timing_ms(TIMING, "absent") == 0.0
+    assert timing_ms("", "metadata") == 0.0
+
+
+def _results(name: str, cold_ms: float) -> dict:
+    cold = {"pyramid": {"cold_ms": cold_ms, "warm_ms": 4.0, "cold_server_timing": TIMING}}
+    return {"options": {"workers": 2}, "deployments": {name: {"workloads": {}, "cold": cold}}, "floor": {}}
+
+
+def test_a_hosted_cold_tile_may_add_its_metadata_round_trip_a_standalone_one_may_not():
+    hosted = [r for r in target_rows(_results("hosted-sync-2w", 150.0)) if "cold first tile" in r["target"]]
+    standalone = [r for r in target_rows(_results("standalone-sync-2w", 150.0)) if "cold first tile" in r["target"]]
+    assert hosted[0]["met"] is True and "metadata 64 ms" in hosted[0]["measured"]
+    assert standalone[0]["met"] is False
+    too_slow = [r for r in target_rows(_results("hosted-sync-2w", 170.0)) if "cold first tile" in r["target"]]
+    assert too_slow[0]["met"] is False
