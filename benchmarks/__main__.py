@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = default_results_dir()
     path = Path(args.out) if args.out else results_path(results, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=1)
     path.write_text(text)
     (folder / f"{'quick' if args.quick else 'full'}-latest.json").write_text(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from .bench_read import drop_cache
 from .data import BIG_IDS, FULL, QUICK, BenchData, ensure_data, resident_bytes
 from .floor import run_floor
 from .hosted import HostedSetup, hosted_unavailable
+from .http_floor import measure_http_floor
 from .load import run_ab, run_wrk
 from .processes import Deployment, GunicornServer, ProcessSampler, RedisServer, loadavg, machine
 from .workloads import Workload, build_workloads
@@ -41,11 +43,12 @@ class Options:
     cold: bool = True
     floor: bool = True
     floor_rounds: int = 2
+    overhead_pairs: int = 3
 
     @classmethod
     def quick_defaults(cls) -> "Options":
         return cls(quick=True, seconds=2.0, warmup_seconds=1.0, concurrency=[2], deployments=["standalone-sync", "hosted-sync"],
-                   ab_requests=200, ab_concurrency=[20], floor_rounds=1)
+                   ab_requests=200, ab_concurrency=[20], floor_rounds=1, overhead_pairs=1)
 
 
 def parse_deployment(name: str, workers: int, threads: int) -> Deployment:
@@ -211,6 +214,10 @@ def run(options: Options) -> dict:
             results["deployments"][deployment.name] = run_deployment(options, deployment, data, workloads, iviewer, redis)
         if options.floor:
             results["floor"] = run_floors(options, data, workloads)
+            results["http_floor"] = measure_http_floor(options.workers, 2 * options.workers, options.seconds)
+            print("benchmarks: HTTP floor (gunicorn sync, empty app) "
+                  + ", ".join(f"{k} {v['cpu_ms_per_request']:.3f} ms/req" for k, v in results["http_floor"].items()
+                              if isinstance(v, dict)), flush=True)
     results["loadavg_end"] = loadavg()
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     return results
@@ -272,9 +279,41 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
                 print(f"  ab render_thumbnail -c {concurrency}: {result['rps']} req/s, mean {result['mean_ms']} ms, "
                       f"failed {result['failed']}, non2xx {result['non2xx']}", flush=True)
         out["worker_rss_mib_end"] = ProcessSampler({"w": server.worker_pids()}).stop()["w"]["rss_mib"]
+        overhead = next((w for w in workloads if w.name == OVERHEAD_WORKLOAD), None)
+        if options.floor and overhead is not None and overhead.name in out["workloads"]:
+            out["paired_overhead"] = paired_overhead(options, server, overhead, headers, extra_pids, data)
         if hosted is not None and options.floor and deployment.worker_class == "sync":
             out["wsgi_floor"] = hosted_wsgi_floor(options, hosted, workloads, out["skipped"])
     return out
+
+
+#: the workload whose served CPU per request is set against the in-process floor (the 15 % target)
+OVERHEAD_WORKLOAD = "iviewer-ngff"
+
+
+def paired_overhead(options: Options, server: GunicornServer, workload: Workload, headers: dict[str, str],
+                    extra_pids: dict[str, list[int]], data: BenchData) -> dict:
+    """Served CPU per request against the in-process floor, measured in alternation.
+
+    The machine is shared: a floor measured twenty minutes after the load points can see a
+    different machine (we saw the same stages vary by 30 % between runs). Here each pair is a
+    floor run (fresh process, stages) right next to a served run (wrk at 2× workers); the
+    overhead is the ratio of the medians.
+    """
+    floors, served = [], []
+    for _ in range(options.overhead_pairs):
+        stages = run_floor("stages", _floor_paths(workload), standalone_env(data), options.floor_rounds,
+                           catalog=str(data.catalog))
+        floors.append(stages["cpu_ms"]["total"]["mean"])
+        point = measure(server, workload, 2 * options.workers, options.seconds, headers, extra_pids)
+        served.append(point["cpu_ms_per_request"])
+    floor, serve = statistics.median(floors), statistics.median(served)
+    result = {"workload": workload.name, "connections": 2 * options.workers, "floor_ms": floors, "served_ms": served,
+              "floor_median_ms": round(floor, 3), "served_median_ms": round(serve, 3),
+              "overhead_pct": round((serve / floor - 1.0) * 100.0, 1)}
+    print(f"  overhead {workload.name}: served {serve:.2f} vs floor {floor:.2f} ms/req "
+          f"({result['overhead_pct']:+.0f}%, {len(floors)} alternating pairs)", flush=True)
+    return result
 
 
 def _floor_paths(workload: Workload) -> list[str]:
