@@ -35,6 +35,7 @@ class Config:
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
     render_table_cache_mb: int = 192
     pyramid_cache_mb: int = 256
+    thumbnail_cache_mb: int = 32
     decode_threads: int = 0  # 0: one per core, at most 4
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)

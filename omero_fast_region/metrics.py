@@ -221,7 +221,28 @@ def cache_access(cache: str, hit: bool) -> None:
             "Cache lookups, by cache and result (hit/miss).").inc()
 
 
+def byte_bounded_caches() -> dict[str, object]:
+    """The per-process byte-bounded caches by their metric name (they count their own lookups)."""
+    from .pixels.decoded_cache import DECODED
+    from .render.tables import TABLES
+    from .service.thumbnail import THUMBNAILS
+
+    return {"pyramid_tiles": DECODED, "render_tables": TABLES, "thumbnails": THUMBNAILS}
+
+
 def cache_hit_ratios() -> list[tuple[dict, float]]:
+    """hits / (hits + misses) per cache: the ``cache_requests_total`` counters (``metadata``) and
+    the byte-bounded caches' own counts (``render_tables``, ``pyramid_tiles``, ``thumbnails``)."""
+    ratios = _counted_hit_ratios()
+    for name, cache in byte_bounded_caches().items():
+        stats = cache.stats()  # type: ignore[attr-defined]
+        lookups = stats["hits"] + stats["misses"]
+        if lookups:
+            ratios.append(({"cache": name}, stats["hits"] / lookups))
+    return ratios
+
+
+def _counted_hit_ratios() -> list[tuple[dict, float]]:
     """hits / (hits + misses) per cache, from the ``cache_requests_total`` counters."""
     with _lock:
         family = REGISTRY._families.get(PREFIX + "cache_requests_total")

@@ -42,13 +42,16 @@ def make_catalog(config: Config) -> Catalog:
 
 
 def apply_process_settings(config: Config) -> None:
-    """Size the per-process render-table and decoded-pyramid caches, and the JPEG-2000 decode threads."""
+    """Size the per-process caches (render tables, decoded pyramid tiles, thumbnails) and the
+    JPEG-2000 decode threads."""
     from .pixels.decoded_cache import DECODED
     from .pixels.jpeg2k import set_decode_threads
     from .render.tables import TABLES
+    from .service.thumbnail import THUMBNAILS
 
     TABLES.max_bytes = config.render_table_cache_mb << 20
     DECODED.max_bytes = config.pyramid_cache_mb << 20
+    THUMBNAILS.max_bytes = config.thumbnail_cache_mb << 20
     set_decode_threads(config.decode_threads)
 
 
@@ -72,9 +75,12 @@ def get_runtime() -> Runtime:
 
 
 def reset_runtime() -> None:
-    """Close every open source and forget the runtime."""
+    """Close every open source, forget the runtime and the thumbnails it rendered."""
+    from .service.thumbnail import THUMBNAILS
+
     global _runtime
     with _lock:
         if _runtime is not None:
             _runtime.pool.close_all()
         _runtime = None
+    THUMBNAILS.clear()

@@ -11,6 +11,15 @@ SHARED = REPO.parent / "shared"
 VECTORS = SHARED / "vectors"
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_thumbnails():
+    """Encoded thumbnails are per-process state (``service.thumbnail.THUMBNAILS``): each test starts without."""
+    from omero_fast_region.service.thumbnail import THUMBNAILS
+
+    THUMBNAILS.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
     """``../shared/vectors`` beside the repository; skips the test when it is absent."""

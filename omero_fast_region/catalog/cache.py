@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from .. import metrics
 from ..descriptor import ImageDescriptor, MaskDescriptor
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,14 @@ class DescriptorCache:
             return None
 
     def get(self, scope: str, image_id: int) -> Entry | None:
+        """The entry cached for ``(scope, image_id)`` and still within ``ttl``, else None (a miss)."""
         if self.ttl <= 0:
             return None
+        entry = self._lookup(scope, image_id)
+        metrics.cache_access("metadata" if self.namespace == "descriptor" else self.namespace, entry is not None)
+        return entry
+
+    def _lookup(self, scope: str, image_id: int) -> Entry | None:
         now = time.monotonic()
         with self._lock:
             hit = self._local.get((scope, image_id))

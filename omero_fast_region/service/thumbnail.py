@@ -3,16 +3,25 @@
 Sizes follow ``ThumbnailBean`` exactly (float32 arithmetic, truncation, at least 3 px); the
 plane is read from the smallest pyramid level that still covers the thumbnail, rendered with the
 rendering definition (no query settings), and resampled with Lanczos.
+
+Encoded thumbnails are kept per process in :data:`THUMBNAILS` (the ``thumbnail_cache_mb``
+setting), keyed by their strong ETag, which already names everything that determines the bytes
+(the session's scope, image, descriptor version, rendering settings, plane and size). The lookup
+comes after the session's own descriptor lookup, so a thumbnail is only ever served to a session
+that may read the image, and a revisited webclient grid is answered from memory as OMERO's own
+thumbnail store answers it from disk.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from ..bytecache import ByteBoundedCache
 from ..descriptor import ImageDescriptor
 from ..encode import encode_rgb
 from ..errors import BadRequest, NotFound, Unsupported
@@ -28,6 +37,23 @@ from .sources import open_pixels
 DEFAULT_SIZE = 96
 JPEG_QUALITY = 0.85
 MIN_SIDE = 3
+
+#: Default bound of :data:`THUMBNAILS` (the ``thumbnail_cache_mb`` setting).
+DEFAULT_CACHE_BYTES = 32 << 20
+THUMBNAILS = ByteBoundedCache(DEFAULT_CACHE_BYTES)
+
+
+@dataclass(frozen=True)
+class EncodedThumbnail:
+    """A thumbnail's JPEG bytes and size, as :data:`THUMBNAILS` keeps them."""
+
+    body: bytes
+    width: int
+    height: int
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body)
 
 
 def longest_side_size(size_x: int, size_y: int, longest: int) -> tuple[int, int]:
@@ -119,6 +145,20 @@ def render_thumbnail(
     etag = strong_etag("thumbnail", scope, descriptor.id, descriptor.version, rdef.settings, z, t, tw, th)
     if etag_matches(etag, if_none_match):
         return NotModified(etag)
+    timer.lap("prepare")
+
+    def build() -> EncodedThumbnail:
+        return _encode_thumbnail(runtime, descriptor, rdef, z, t, tw, th, timer)
+
+    thumb = THUMBNAILS.get_or_build(etag, build)
+    return Rendered(thumb.body, "image/jpeg", etag, thumb.width, thumb.height, timer.timings)
+
+
+def _encode_thumbnail(runtime: Runtime, descriptor: ImageDescriptor, rdef: RenderingDef, z: int, t: int,
+                      tw: int, th: int, timer: StageTimer) -> EncodedThumbnail:
+    """Read, render, resample and encode one thumbnail (what :data:`THUMBNAILS` keeps)."""
+    config = runtime.config
+    pixels = descriptor.pixels
     source = open_pixels(runtime, descriptor)
     level = thumbnail_level(source, tw, th, config.max_plane_width * config.max_plane_height)
     buf_w, buf_h = source.levels[level]
@@ -136,7 +176,7 @@ def render_thumbnail(
     timer.lap("render")
     body = encode_rgb(rgb, "jpeg", JPEG_QUALITY)
     timer.lap("encode")
-    return Rendered(body, "image/jpeg", etag, out_w, out_h, timer.timings)
+    return EncodedThumbnail(body, out_w, out_h)
 
 
 def data_uri(body: bytes) -> str:

@@ -110,3 +110,16 @@ def test_cache_hit_ratio_is_published_per_cache():
 def test_process_open_fds_is_a_positive_count():
     assert metrics.open_fds() > 0
     assert "omero_fast_region_process_open_fds " in metrics.REGISTRY.exposition()
+
+
+def test_descriptor_cache_lookups_are_counted_as_metadata_hits_and_misses():
+    from omero_fast_region.catalog.cache import DescriptorCache, UnsupportedMark
+
+    metrics.REGISTRY.reset()
+    cache = DescriptorCache(ttl=60)
+    assert cache.get("scope", 7) is None
+    cache.put("scope", 7, UnsupportedMark("no rendering settings"))
+    assert isinstance(cache.get("scope", 7), UnsupportedMark)
+    text = metrics.REGISTRY.exposition()
+    assert 'omero_fast_region_cache_requests_total{cache="metadata",result="miss"} 1' in text
+    assert 'omero_fast_region_cache_requests_total{cache="metadata",result="hit"} 1' in text
