@@ -30,7 +30,7 @@ def measure_http_floor(workers: int = 2, connections: int = 4, seconds: float = 
     """CPU ms per request of gunicorn sync workers serving :func:`application`, access log on and off."""
     out = {}
     for variant in ("access_log", "no_access_log"):
-        server = GunicornServer(Deployment("standalone", "sync", workers), 
+        server = GunicornServer(Deployment("standalone", "sync", workers),
                                 env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])},
                                 wsgi="benchmarks.http_floor:application")
         if variant == "no_access_log":

@@ -2,12 +2,14 @@
 
 Full resolution is decoded by imagecodecs (OpenJPEG). Lower resolutions live inside the same
 codestream: imagecodecs cannot stop early, Pillow's OpenJPEG plug-in can (``Image.reduce``),
-so reduced tiles go through Pillow. Full-resolution tiles are the expensive ones (about 30 ms
-for a 512² 16-bit tile); OpenJPEG decodes their code-blocks on :data:`DECODE_THREADS` threads
-(the ``decode_threads`` setting), which roughly halves a cold tile's wait on two cores for
-about 20% more CPU, paid once per tile thanks to the decoded cache. Pillow widens samples to its 8/16-bit modes (adds
+so reduced tiles go through Pillow. Pillow widens samples to its 8/16-bit modes (adds
 ``2**(prec-1)`` to signed samples and shifts ``prec`` up to the container); that is undone
 here from the codestream's own SIZ marker, so the result is the stored sample values.
+
+Full-resolution tiles are the expensive ones (about 30 ms for a 512² 16-bit tile); OpenJPEG
+decodes their code-blocks on :data:`DECODE_THREADS` threads (the ``decode_threads`` setting),
+which roughly halves a cold tile's wait on two cores for about 20% more CPU, paid once per tile
+thanks to the decoded cache.
 """
 
 from __future__ import annotations
