@@ -92,6 +92,16 @@ class RedisServer(ManagedProcess):
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def commands_processed(self) -> int:
+        """Commands Redis has answered so far, not counting this question."""
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            return int(client.info("stats")["total_commands_processed"])
+        finally:
+            client.close()
+
 
 @dataclass(frozen=True)
 class Deployment:

@@ -141,6 +141,9 @@ def markdown(results: dict) -> str:
             lines += ["", "\\* fewer than 100 requests in the window: CPU per request is approximate."]
         if dep.get("ice_calls_per_warm_request"):
             lines += ["", "Ice calls per warm request: " + ", ".join(f"{k} {v}" for k, v in dep["ice_calls_per_warm_request"].items())]
+        if dep.get("redis_calls_per_warm_request"):
+            lines += ["", "Redis commands per warm request (session and descriptor lookups): "
+                      + ", ".join(f"{k} {v:g}" for k, v in dep["redis_calls_per_warm_request"].items())]
         if dep.get("skipped"):
             lines += ["", "Skipped: " + "; ".join(f"{k} ({v})" for k, v in dep["skipped"].items())]
     for name, reason in results.get("skipped", {}).items():

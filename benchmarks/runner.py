@@ -80,6 +80,18 @@ def ice_calls_per_request(server: GunicornServer, workload: Workload, headers: d
     return len(hosted.ice_calls_since(offset))
 
 
+def redis_calls_per_request(server: GunicornServer, workload: Workload, headers: dict[str, str],
+                            redis: RedisServer, requests: int = 40) -> float:
+    """Redis commands per warm request, over ``requests`` requests after as many warm-up requests
+    (a worker that first sees the session or an image during the count adds its one lookup)."""
+    for path in workload.paths[:requests]:
+        server.get(path, headers)
+    before = redis.commands_processed()
+    for path in workload.paths[:requests]:
+        server.get(path, headers)
+    return round((redis.commands_processed() - before - 1) / requests, 2)  # -1: the INFO of `before`
+
+
 def measure(server: GunicornServer, workload: Workload, connections: int, seconds: float,
             headers: dict[str, str], extra_pids: dict[str, list[int]]) -> dict:
     """One bounded wrk run with the workers' (and Redis's) CPU and faults sampled around it."""
@@ -249,6 +261,8 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
             if hosted is not None and not reason:
                 calls = ice_calls_per_request(server, workload, headers, hosted)
                 out.setdefault("ice_calls_per_warm_request", {})[workload.name] = calls
+                out.setdefault("redis_calls_per_warm_request", {})[workload.name] = redis_calls_per_request(
+                    server, workload, headers, redis)
                 if calls > 2:
                     reason = f"{calls} Ice calls per warm request: answered by the stock view, not the app"
             if reason:

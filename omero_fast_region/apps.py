@@ -16,6 +16,7 @@ class FastRegionConfig(AppConfig):
         from .malloc_tuning import raise_mmap_threshold
         from .pixels.codec_threads import decode_chunks_in_caller
         from .runtime import reset_runtime
+        from .sessions import READER, SESSION_SETTINGS
 
         raise_mmap_threshold()  # every worker that loads the app, standalone or inside OMERO.web
         decode_chunks_in_caller()
@@ -24,5 +25,7 @@ class FastRegionConfig(AppConfig):
             if setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):
                 reset_config()
                 reset_runtime()
+            if setting in SESSION_SETTINGS or setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):
+                READER.reset()
 
         setting_changed.connect(_on_setting_changed, weak=False)

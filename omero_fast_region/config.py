@@ -37,6 +37,7 @@ class Config:
     pyramid_cache_mb: int = 256
     thumbnail_cache_mb: int = 32
     decode_threads: int = 0  # 0: one per core, at most 4
+    session_tracking: bool = True
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import get_config
+from .sessions import tracked_connector
 
 
 class NotLoggedIn(Exception):
@@ -94,8 +95,10 @@ def context_for(request: Any) -> RequestContext:
     """The requester of a Django request; raises NotLoggedIn when there is no usable OMERO session."""
     if get_config().standalone:
         return STANDALONE
-    session = getattr(request, "session", None)
-    connector = session.get("connector") if session is not None else None
+    connector = tracked_connector(request)
+    if connector is NotImplemented:
+        session = getattr(request, "session", None)
+        connector = session.get("connector") if session is not None else None
     if not isinstance(connector, dict) or not connector.get("omero_session_key"):
         raise NotLoggedIn()
     is_public = bool(connector.get("is_public"))

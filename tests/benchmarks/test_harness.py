@@ -63,3 +63,8 @@ def test_quick_run_runs_or_explains_the_hosted_mode(quick_results):
         assert "hosted-sync-2w" in quick_results["skipped"]
     else:
         assert all(p["non2xx"] == 0 for pts in hosted["workloads"].values() for p in pts)
+        # warm tiles need no Redis (stock reads the session once per request): sessions come from the
+        # tracked copy, descriptors from process memory; only a worker's first sight of the session counts
+        redis_calls = hosted["redis_calls_per_warm_request"]
+        assert redis_calls["iviewer-ngff"] < 0.5
+        assert set(redis_calls) >= set(hosted["ice_calls_per_warm_request"])

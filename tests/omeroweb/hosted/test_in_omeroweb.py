@@ -88,6 +88,16 @@ def test_logout_stops_all_use_of_the_cached_descriptor_at_once(alice, call_log):
     assert response.status_code == 302 and "/webclient/login/" in response["Location"]
 
 
+def test_the_session_is_read_from_the_tracked_redis_copy_and_answers_vary_on_cookie(alice):
+    from omero_fast_region.sessions import READER, TrackedSessions
+
+    answers = [alice.get(TILE.format(iid=4)), alice.get("/webgateway/render_image_region/4/0/0/?tile=0,1,1,32,32")]
+    assert isinstance(READER.get(), TrackedSessions)  # OMERO.web's settings are the standard layout
+    for response in answers:
+        assert response.status_code == 200 and ours(response)
+        assert "Cookie" in response["Vary"]  # private to the session, as after a stock session read
+
+
 def test_an_image_without_rendering_settings_goes_to_the_stock_view(alice, call_log):
     response = alice.get(TILE.format(iid=5))
     assert not ours(response)
