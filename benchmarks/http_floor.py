@@ -1,7 +1,7 @@
 """The HTTP floor: what gunicorn itself costs per request, with an application that does nothing.
 
-The same gunicorn command line as the product (``cli.gunicorn_argv``: sync workers, access log
-on stdout), the same load (``wrk``, keep-alive, on loopback) and the same CPU accounting
+The same gunicorn command line as the product (``cli.gunicorn_argv``: sync or gthread workers,
+access log on stdout), the same load (``wrk``, keep-alive, on loopback) and the same CPU accounting
 (``ProcessSampler``), serving a constant body the size of a typical tile. What a product request
 costs beyond this and beyond the in-process floor is Django, OMERO.web and the app's wrapper.
 ``python -m benchmarks.http_floor`` prints the JSON; the full run stores it as ``http_floor``.
@@ -26,14 +26,19 @@ def application(environ: dict, start_response) -> list[bytes]:
     return [BODY]
 
 
-def measure_http_floor(workers: int = 2, connections: int = 4, seconds: float = 5.0) -> dict:
-    """CPU ms per request of gunicorn sync workers serving :func:`application`, access log on and off."""
+#: variant -> (gunicorn worker class, access log on)
+VARIANTS = {"access_log": ("sync", True), "no_access_log": ("sync", False), "gthread_access_log": ("gthread", True)}
+
+
+def measure_http_floor(workers: int = 2, connections: int = 4, seconds: float = 5.0, threads: int = 4) -> dict:
+    """CPU ms per request of gunicorn serving :func:`application`: sync workers with the access log on
+    and off, and gthread workers (``threads`` each) as the gthread deployments run."""
     out = {}
-    for variant in ("access_log", "no_access_log"):
-        server = GunicornServer(Deployment("standalone", "sync", workers),
+    for variant, (worker_class, access_log) in VARIANTS.items():
+        server = GunicornServer(Deployment("standalone", worker_class, workers, threads),
                                 env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])},
                                 wsgi="benchmarks.http_floor:application")
-        if variant == "no_access_log":
+        if not access_log:
             at = server.argv.index("--access-logfile")
             del server.argv[at:at + 2]
         with server:
@@ -44,7 +49,7 @@ def measure_http_floor(workers: int = 2, connections: int = 4, seconds: float = 
             usage = sampler.stop()["workers"]
         out[variant] = {"requests": result["requests"], "rps": result["rps"],
                         "cpu_ms_per_request": round(usage["cpu_s"] * 1000.0 / max(1, result["requests"]), 3)}
-    out.update({"workers": workers, "connections": connections, "body_bytes": len(BODY)})
+    out.update({"workers": workers, "threads": threads, "connections": connections, "body_bytes": len(BODY)})
     return out
 
 

@@ -183,6 +183,9 @@ def _floor_tables(results: dict) -> list[str]:
                   f"(a {http['body_bytes'] // 1000} kB body), wrk at concurrency {http['connections']}: "
                   f"{http['access_log']['cpu_ms_per_request']:.3f} ms CPU per request with the access log on "
                   f"(as `serve`), {http['no_access_log']['cpu_ms_per_request']:.3f} ms with it off."]
+        if "gthread_access_log" in http:
+            lines[-1] += (f" gthread workers ({http['threads']} threads each), access log on: "
+                          f"{http['gthread_access_log']['cpu_ms_per_request']:.3f} ms.")
     return lines
 
 

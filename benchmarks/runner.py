@@ -226,8 +226,9 @@ def run(options: Options) -> dict:
             results["deployments"][deployment.name] = run_deployment(options, deployment, data, workloads, iviewer, redis)
         if options.floor:
             results["floor"] = run_floors(options, data, workloads)
-            results["http_floor"] = measure_http_floor(options.workers, 2 * options.workers, options.seconds)
-            print("benchmarks: HTTP floor (gunicorn sync, empty app) "
+            results["http_floor"] = measure_http_floor(options.workers, 2 * options.workers, options.seconds,
+                                                       options.threads)
+            print("benchmarks: HTTP floor (gunicorn, empty app) "
                   + ", ".join(f"{k} {v['cpu_ms_per_request']:.3f} ms/req" for k, v in results["http_floor"].items()
                               if isinstance(v, dict)), flush=True)
     results["loadavg_end"] = loadavg()
