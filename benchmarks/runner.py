@@ -311,24 +311,33 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     """Served CPU per request against the in-process floor, measured in alternation.
 
     The machine is shared: a floor measured twenty minutes after the load points can see a
-    different machine (we saw the same stages vary by 30 % between runs). Here each pair is a
-    floor run (fresh process, stages) right next to a served run (wrk at 2× workers); the
-    overhead is the ratio of the medians.
+    different machine (we saw the same stages vary by 30 % between runs). Here each round is a
+    floor run (fresh process, stages) right next to two served runs: wrk at 2× workers (what the
+    target is judged on) and at 8× workers, where the workers never wait for the next request,
+    as the floor's loop never does; the overhead is the ratio of the medians.
     """
-    floors, served = [], []
+    floors, served, saturated = [], [], []
+    loaded = SATURATING_CONNECTIONS_PER_WORKER * options.workers
     for _ in range(options.overhead_pairs):
         stages = run_floor("stages", _floor_paths(workload), standalone_env(data), options.floor_rounds,
                            catalog=str(data.catalog))
         floors.append(stages["cpu_ms"]["total"]["mean"])
-        point = measure(server, workload, 2 * options.workers, options.seconds, headers, extra_pids)
-        served.append(point["cpu_ms_per_request"])
-    floor, serve = statistics.median(floors), statistics.median(served)
+        served.append(measure(server, workload, 2 * options.workers, options.seconds, headers, extra_pids)["cpu_ms_per_request"])
+        saturated.append(measure(server, workload, loaded, options.seconds, headers, extra_pids)["cpu_ms_per_request"])
+    floor, serve, busy = (statistics.median(values) for values in (floors, served, saturated))
     result = {"workload": workload.name, "connections": 2 * options.workers, "floor_ms": floors, "served_ms": served,
               "floor_median_ms": round(floor, 3), "served_median_ms": round(serve, 3),
-              "overhead_pct": round((serve / floor - 1.0) * 100.0, 1)}
+              "overhead_pct": round((serve / floor - 1.0) * 100.0, 1),
+              "saturated": {"connections": loaded, "served_ms": saturated, "served_median_ms": round(busy, 3),
+                            "overhead_pct": round((busy / floor - 1.0) * 100.0, 1)}}
     print(f"  overhead {workload.name}: served {serve:.2f} vs floor {floor:.2f} ms/req "
-          f"({result['overhead_pct']:+.0f}%, {len(floors)} alternating pairs)", flush=True)
+          f"({result['overhead_pct']:+.0f}%; saturated {busy:.2f} ms, {result['saturated']['overhead_pct']:+.0f}%; "
+          f"{len(floors)} alternating rounds)", flush=True)
     return result
+
+
+#: connections per worker that keep every worker busy (the saturated overhead measurement)
+SATURATING_CONNECTIONS_PER_WORKER = 8
 
 
 def _floor_paths(workload: Workload) -> list[str]:
