@@ -12,6 +12,7 @@ import pytest
 
 from omero_fast_region import check
 from omero_fast_region.loopback import free_port
+from tests.services import redis_server  # noqa: F401  (fixture)
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -112,6 +113,24 @@ def test_an_unreachable_redis_cache_fails(capsys, repository, settings):
     status, out = _run(capsys)
     assert status == 1
     assert "unreachable" in _line(out, "redis (default)")
+
+
+def test_session_tracking_is_reported_on_redis_and_refused_tracking_is_a_warning(capsys, repository, settings,
+                                                                                 redis_server):  # noqa: F811
+    import redis
+
+    settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_server}}
+    _, out = _run(capsys)
+    assert _line(out, "session tracking").startswith("  ok") and "Redis pushes session changes" in out
+    admin = redis.Redis.from_url(redis_server)
+    admin.execute_command("ACL", "SETUSER", "default", "-client")
+    try:
+        _, out = _run(capsys)
+    finally:
+        admin.execute_command("ACL", "SETUSER", "default", "+client")
+    assert _line(out, "session tracking").startswith("  WARN") and "did not accept client tracking" in out
 
 
 def test_middleware_before_the_session_middleware_fails(capsys, repository, settings):
