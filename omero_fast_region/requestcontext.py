@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import get_config
-from .sessions import tracked_connector
+from .sessions import session_value
 
 
 class NotLoggedIn(Exception):
@@ -95,10 +95,7 @@ def context_for(request: Any) -> RequestContext:
     """The requester of a Django request; raises NotLoggedIn when there is no usable OMERO session."""
     if get_config().standalone:
         return STANDALONE
-    connector = tracked_connector(request)
-    if connector is NotImplemented:
-        session = getattr(request, "session", None)
-        connector = session.get("connector") if session is not None else None
+    connector = session_value(request, "connector")
     if not isinstance(connector, dict) or not connector.get("omero_session_key"):
         raise NotLoggedIn()
     is_public = bool(connector.get("is_public"))

@@ -8,8 +8,10 @@ the throughput (docs/benchmarks.md, finding 16). Here the same key is read on a 
 connection with ``CLIENT TRACKING ON`` (Redis ≥ 6): the first read of a session goes to Redis,
 later reads are answered from process memory, and Redis pushes an ``invalidate`` message on that
 connection the moment the key is written, deleted (logout) or expires. Every lookup first drains
-those messages (one non-blocking poll), so a logged-out session stops working at its next
-request, as with the stock read. An entry is also re-read after :data:`MAX_AGE_S` whatever
+those messages (one non-blocking poll), so a logged-out session stops working for every
+request that starts after the logout was answered, as with the stock read. (Redis sends the push
+in the same event-loop pass as the writer's reply, possibly microseconds after it; only a read
+racing the logout itself can fall in between, as a stock read already in flight can.) An entry is also re-read after :data:`MAX_AGE_S` whatever
 happens, and a dropped connection forgets everything it was tracking.
 
 Only the standard layout is taken over: the ``cache`` session engine on a django-redis cache with
@@ -114,14 +116,14 @@ class TrackedRedisValues:
 
 
 class TrackedSessions:
-    """``session["connector"]`` of Django's ``cache`` session engine, read through tracked values."""
+    """Session data of Django's ``cache`` session engine, read through tracked values."""
 
     def __init__(self, django_cache: Any, values: TrackedRedisValues) -> None:
         self.django_cache = django_cache
         self.values = values
 
-    def connector(self, session_key: str) -> Any:
-        """The session's ``connector`` entry; None when there is no such session or entry."""
+    def session(self, session_key: str) -> dict | None:
+        """The session's data (a fresh dict per call); None when there is no such session."""
         from django.contrib.sessions.backends.cache import KEY_PREFIX
 
         key = str(self.django_cache.client.make_key(KEY_PREFIX + session_key))
@@ -130,7 +132,7 @@ class TrackedSessions:
         if raw is None:
             return None
         data = self.django_cache.client.decode(raw)
-        return data.get("connector") if isinstance(data, dict) else None
+        return data if isinstance(data, dict) else None
 
 
 def build_tracked_sessions() -> TrackedSessions | None:
@@ -206,8 +208,17 @@ class PerProcessReader:
 READER = PerProcessReader()
 
 
-def tracked_connector(request: Any) -> Any:
-    """The request's OMERO.web ``connector`` through the tracked reader.
+def session_value(request: Any, name: str) -> Any:
+    """``request.session.get(name)``, read through the tracked copy when it can answer, else the stock way."""
+    data = _tracked_session(request)
+    if data is NotImplemented:
+        session = getattr(request, "session", None)
+        return session.get(name) if session is not None else None
+    return data.get(name) if data is not None else None
+
+
+def _tracked_session(request: Any) -> Any:
+    """The request's session data through the tracked reader (None: no such session).
 
     ``NotImplemented`` means "read ``request.session`` the stock way": not the standard layout,
     no plausible session key, or Redis could not answer.
@@ -220,7 +231,7 @@ def tracked_connector(request: Any) -> Any:
     if not isinstance(session_key, str) or len(session_key) < 8:  # Django's own _validate_session_key
         return NotImplemented
     try:
-        connector = reader.connector(session_key)
+        data = reader.session(session_key)
     except Exception as exc:  # noqa: BLE001 - Redis down or a protocol surprise: the stock read decides
         if _is_refusal(exc):
             READER.refuse(exc)
@@ -228,7 +239,7 @@ def tracked_connector(request: Any) -> Any:
             logger.debug("tracked session read failed, reading request.session: %s", exc)
         return NotImplemented
     session.accessed = True  # SessionMiddleware then adds "Vary: Cookie", as after a stock read
-    return connector
+    return data
 
 
 def _is_refusal(exc: Exception) -> bool:

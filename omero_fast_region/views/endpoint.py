@@ -24,6 +24,7 @@ from ..fallback import stock_view
 from ..observe import finish_request, stage
 from ..descriptor import ImageDescriptor
 from ..requestcontext import NotLoggedIn, RequestContext, context_for
+from ..sessions import session_value
 from ..runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -155,8 +156,7 @@ def _hand_over(request: HttpRequest, endpoint: str, args: tuple, kwargs: dict, r
 
 def session_setting(request: HttpRequest, default: Any, *path: str) -> Any:
     """A value of OMERO.web's per-session ``server_settings`` (e.g. ``browser``, ``thumb_default_size``)."""
-    session = getattr(request, "session", None)
-    value: Any = session.get("server_settings") if session is not None else None
+    value: Any = session_value(request, "server_settings")
     for key in path:
         if not isinstance(value, dict) or key not in value:
             return default

@@ -68,4 +68,5 @@ def test_quick_run_runs_or_explains_the_hosted_mode(quick_results):
         # tracked copy, descriptors from process memory; only a worker's first sight of the session counts
         redis_calls = hosted["redis_calls_per_warm_request"]
         assert redis_calls["iviewer-ngff"] < 0.5
+        assert redis_calls["imgData"] < 0.5  # its viewer settings come from the same tracked session
         assert set(redis_calls) >= set(hosted["ice_calls_per_warm_request"])
