@@ -22,10 +22,11 @@ class FastRegionConfig(AppConfig):
         decode_chunks_in_caller()
 
         def _on_setting_changed(setting: str, **kwargs) -> None:
-            if setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):
+            ours = setting == "FAST_REGION" or setting.startswith("FAST_REGION_")
+            if ours:
                 reset_config()
                 reset_runtime()
-            if setting in SESSION_SETTINGS or setting == "FAST_REGION" or setting.startswith("FAST_REGION_"):
+            if ours or setting in SESSION_SETTINGS:
                 READER.reset()
 
         setting_changed.connect(_on_setting_changed, weak=False)
