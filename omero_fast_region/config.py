@@ -38,6 +38,7 @@ class Config:
     thumbnail_cache_mb: int = 32
     decode_threads: int = 0  # 0: one per core, at most 4
     session_tracking: bool = True
+    log_every_request: bool = False
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 

@@ -8,6 +8,7 @@ answer ``metrics/`` for themselves); the names carry the ``omero_fast_region_`` 
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import threading
@@ -56,21 +57,32 @@ class Counter:
 
 
 class Histogram:
-    """Cumulative buckets, sum and count for one label set (Prometheus histogram semantics)."""
+    """Buckets, sum and count for one label set (Prometheus histogram semantics).
+
+    An observation increments only the first bucket it fits (found by bisection; the last slot
+    is ``+Inf``); :attr:`counts` sums them into Prometheus's cumulative form when scraped."""
 
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.buckets = buckets
-        self.counts = [0] * len(buckets)
+        self._hits = [0] * (len(buckets) + 1)
         self.sum = 0.0
         self.count = 0
 
     def observe(self, value: float) -> None:
+        slot = bisect.bisect_left(self.buckets, value)
         with _lock:
-            for i, bound in enumerate(self.buckets):
-                if value <= bound:
-                    self.counts[i] += 1
+            self._hits[slot] += 1
             self.sum += value
             self.count += 1
+
+    @property
+    def counts(self) -> list[int]:
+        """Cumulative count per bucket bound (``value <= bound``), in bucket order."""
+        out, running = [], 0
+        for hits in self._hits[:-1]:
+            running += hits
+            out.append(running)
+        return out
 
 
 class Registry:
@@ -79,8 +91,24 @@ class Registry:
     def __init__(self) -> None:
         self._families: dict[str, tuple[str, str, dict[Labels, Counter | Histogram]]] = {}
         self._gauges: dict[str, tuple[str, Callable[[], object]]] = {}
+        #: (name, kind, labels as given) -> child: the request path's lookups skip the label
+        #: normalisation and the lock once a label set has been seen
+        self._seen: dict[tuple, Counter | Histogram] = {}
 
     def _child(self, name: str, kind: str, help_text: str, labels: dict | None, make: Callable):
+        try:
+            seen_key = (name, kind, tuple(labels.items()) if labels else ())
+            child = self._seen.get(seen_key)
+        except TypeError:  # an unhashable label value: the slow path only
+            seen_key, child = None, None
+        if child is not None:
+            return child
+        child = self._make_child(name, kind, help_text, labels, make)
+        if seen_key is not None:
+            self._seen[seen_key] = child
+        return child
+
+    def _make_child(self, name: str, kind: str, help_text: str, labels: dict | None, make: Callable):
         full = PREFIX + name
         key = _key(labels)
         with _lock:
@@ -110,6 +138,7 @@ class Registry:
         """Forget every counter and histogram (tests); gauge callbacks stay."""
         with _lock:
             self._families.clear()
+            self._seen.clear()
 
     def exposition(self) -> str:
         """The Prometheus text format (version 0.0.4) of everything registered."""

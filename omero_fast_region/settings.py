@@ -72,6 +72,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "pyramid_cache_mb": (256, parse_non_negative_int, "Most memory (MiB) per worker process for decoded tiles of OMERO `_pyramid` files, so zooming and panning decode each JPEG-2000 tile once per resolution; 0 disables the cache."),
     "thumbnail_cache_mb": (32, parse_non_negative_int, "Most memory (MiB) per worker process for encoded thumbnails, kept per OMERO session and looked up after that session's own image lookup, so a revisited grid is not rendered again (a 96 px thumbnail is about 3 KiB); 0 disables the cache."),
     "session_tracking": (True, parse_bool, "Read OMERO.web's Django session (the `cache` engine on django-redis) through one Redis connection per worker with client tracking (Redis ≥ 6), so a tile needs no Redis round trip while its session is unchanged; Redis pushes the logout or expiry at once. False: one Redis read per request, as stock."),
+    "log_every_request": (False, parse_bool, "Write a line on the logger `omero_fast_region.requests` for every request, rendered ones included. False: only requests handed to the stock view, refused or failed are logged (a viewer asks for hundreds of tiles a minute; the front-end's access log, `metrics/` and `Server-Timing` cover them)."),
     "decode_threads": (0, parse_non_negative_int, "Threads OpenJPEG may use to decode one full-resolution JPEG-2000 tile of an OMERO `_pyramid` (what the first view of an image waits for); 0 means one per CPU core, at most 4; 1 decodes in the request's own thread."),
 }
 

@@ -35,6 +35,30 @@ def test_histogram_buckets_are_cumulative_with_sum_and_count(registry):
     assert 'omero_fast_region_lat_seconds_count{e="x"} 3' in text
 
 
+def test_a_value_on_a_bucket_bound_counts_in_that_bucket(registry):
+    h = registry.histogram("edge_seconds", buckets=(0.1, 1.0))
+    for value in (0.1, 1.0, 1.0000001):
+        h.observe(value)
+    assert h.counts == [1, 2]
+    assert h.count == 3
+
+
+def test_the_same_labels_in_any_order_name_one_child(registry):
+    first = registry.counter("pairs_total", {"a": "1", "b": "2"})
+    assert registry.counter("pairs_total", {"b": "2", "a": "1"}) is first
+    assert registry.counter("pairs_total", {"a": 1, "b": 2}) is first  # values are text in the exposition
+    first.inc()
+    assert 'omero_fast_region_pairs_total{a="1",b="2"} 1' in registry.exposition()
+
+
+def test_a_seen_name_still_cannot_change_kind_and_reset_forgets_children(registry):
+    registry.counter("kind_total", {"x": "1"}).inc()
+    with pytest.raises(ValueError):
+        registry.histogram("kind_total", {"x": "1"})
+    registry.reset()
+    assert registry.counter("kind_total", {"x": "1"}).value == 0
+
+
 def test_gauge_fn_is_read_at_scrape_time_and_a_failing_one_is_left_out(registry):
     value = {"n": 1}
     registry.gauge_fn("open_things", lambda: value["n"], "Open things.")

@@ -21,6 +21,27 @@ def test_one_info_line_per_request_with_id_endpoint_outcome_ms_and_reason(caplog
     assert record.getMessage() == 'endpoint=render_image image=42 outcome=fallback status=200 ms=12.3 reason="not logged in"'
 
 
+def test_rendered_requests_are_logged_only_with_log_every_request(caplog, settings):
+    caplog.set_level(logging.INFO, logger="omero_fast_region.requests")
+    for every in (False, True):
+        settings.FAST_REGION = {"log_every_request": every}
+        caplog.clear()
+        for outcome in ("ok", "not_modified", "fallback", "client_error", "not_found", "error"):
+            observe.record_request("render_image_region", 5, outcome, 200, 1.0)
+        logged = [r.getMessage().split("outcome=")[1].split()[0] for r in caplog.records]
+        served = ["ok", "not_modified"] if every else []
+        assert logged == served + ["fallback", "client_error", "not_found", "error"]
+
+
+def test_unlogged_rendered_requests_are_still_counted(settings):
+    settings.FAST_REGION = {"log_every_request": False}
+    metrics.REGISTRY.reset()
+    observe.record_request("render_image_region", 3, "ok", 200, 5.0, {"read": 1.0})
+    text = metrics.REGISTRY.exposition()
+    assert 'requests_total{endpoint="render_image_region",outcome="ok"} 1' in text
+    assert 'stage_duration_seconds_count{stage="read"} 1' in text
+
+
 def test_session_keys_are_redacted_from_request_log_lines(caplog):
     caplog.set_level(logging.INFO, logger="omero_fast_region.requests")
     observe.record_request("render_image", 1, "error", 500, 1.0, None, f"bad session {SESSION_KEY} / {DJANGO_SESSION_KEY}")
@@ -67,7 +88,8 @@ def test_responses_that_are_not_our_images_get_no_server_timing():
 def test_a_session_key_never_reaches_the_logs_through_the_views(caplog, settings, repository):
     from omero_fast_region import views
 
-    settings.FAST_REGION = {"catalog": f"local:{repository}", "standalone": False, "fallback": False}
+    settings.FAST_REGION = {"catalog": f"local:{repository}", "standalone": False, "fallback": False,
+                            "log_every_request": True}
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="omero_fast_region")
     for image_id in ("2", "99"):  # one rendered, one not found
