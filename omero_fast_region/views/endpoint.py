@@ -14,7 +14,11 @@ import re
 import time
 import uuid
 from typing import Any, Callable
+from urllib.parse import parse_qsl
 
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 
 from .. import service
@@ -33,8 +37,36 @@ JSONP_CALLBACK = re.compile(r"^[a-zA-Z_$][0-9a-zA-Z_$]*$")
 
 
 def query_params(request: HttpRequest) -> dict[str, str]:
-    """Query keys with their last value (Django's QueryDict semantics, as stock)."""
-    return {key: request.GET[key] for key in request.GET}
+    """Query keys with their last value, as stock reads them through ``request.GET``.
+
+    Parsed once per request straight from ``QUERY_STRING`` the way Django's ``QueryDict`` parses
+    it (same decoding, blank values kept, ``DATA_UPLOAD_MAX_NUMBER_FIELDS``), without building
+    the multi-value dict a tile never needs (about a fifth of Django's share of a request)."""
+    params = request.__dict__.get(_PARAMS_ATTR)
+    if params is None:
+        params = request.__dict__[_PARAMS_ATTR] = _parse_query(request)
+    return params
+
+
+_PARAMS_ATTR = "_fast_region_params"
+
+
+def _parse_query(request: HttpRequest) -> dict[str, str]:
+    environ = getattr(request, "environ", None)
+    if environ is None or "GET" in request.__dict__:  # not WSGI, or Django already parsed it
+        return {key: request.GET[key] for key in request.GET}
+    raw = get_bytes_from_wsgi(environ, "QUERY_STRING", "")
+    encoding = request.encoding or settings.DEFAULT_CHARSET
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        text = raw.decode("iso-8859-1")
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, encoding=encoding,
+                              max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
+    except ValueError as exc:
+        raise TooManyFieldsSent("The number of GET/POST parameters exceeded "
+                                "settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.") from exc
 
 
 def int_arg(value: Any, name: str) -> int:
@@ -125,6 +157,8 @@ def fast_endpoint(endpoint: str) -> Callable:
                 reason = exc.message
                 response = error_response(exc)
                 outcome = "not_found" if exc.status == 404 else "client_error"
+            except SuspiciousOperation:  # e.g. too many query fields: Django answers 400, as stock
+                raise
             except Exception:  # our bug or an unreadable file: never a 500 with a traceback
                 request_id = uuid.uuid4().hex[:12]
                 reason = f"error {request_id}"
