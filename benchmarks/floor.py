@@ -81,7 +81,8 @@ def stage_floor(catalog: str, paths: list[str], rounds: int) -> dict:
             c1 = time.process_time()
             planes = svc.read_planes(source, descriptor, settings, z, t, plane, query)
             c2 = time.process_time()
-            rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, settings, luts)
+            rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, settings, luts,
+                             padded=query.format == "jpeg")  # as render_region does
             c3 = time.process_time()
             encode_rgb(rgb, query.format, query.quality)
             c4 = time.process_time()
@@ -109,7 +110,8 @@ def _other_encoders() -> dict:
         import simplejpeg
 
         def simple(rgb, quality):
-            return simplejpeg.encode_jpeg(rgb, quality=int(quality * 100 + 0.5), colorspace="RGB", colorsubsampling="420")
+            space = "RGBX" if rgb.shape[2] == 4 else "RGB"
+            return simplejpeg.encode_jpeg(rgb, quality=int(quality * 100 + 0.5), colorspace=space, colorsubsampling="420")
 
         found["simplejpeg"] = simple
     except ImportError:

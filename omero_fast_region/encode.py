@@ -15,8 +15,9 @@ CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "tif": "image/tiff"}
 
 
 def encode_rgb(rgb: np.ndarray, fmt: str = "jpeg", quality: float = 0.85) -> bytes:
-    """Encode an ``(h, w, 3)`` uint8 array; ``fmt`` is jpeg, png or tif."""
-    image = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB") if rgb.ndim == 3 else Image.fromarray(rgb)
+    """Encode an ``(h, w, 3)`` uint8 RGB array, or ``(h, w, 4)`` RGB plus a padding byte (what
+    ``render_rgb(padded=True)`` gives; the fourth byte is ignored); ``fmt`` is jpeg, png or tif."""
+    image = _image(rgb, fmt)
     out = io.BytesIO()
     if fmt == "jpeg":
         image.save(out, format="JPEG", quality=max(1, min(100, int(quality * 100 + 0.5))), subsampling=2)
@@ -27,6 +28,17 @@ def encode_rgb(rgb: np.ndarray, fmt: str = "jpeg", quality: float = 0.85) -> byt
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return out.getvalue()
+
+
+def _image(rgb: np.ndarray, fmt: str) -> Image.Image:
+    if rgb.ndim == 3 and rgb.shape[2] == 4:
+        if fmt == "jpeg":  # Pillow keeps RGB as RGBX: wrap the buffer as it is, no copy
+            padded = np.ascontiguousarray(rgb)
+            return Image.frombuffer("RGBX", (padded.shape[1], padded.shape[0]), padded, "raw", "RGBX", 0, 1)
+        rgb = rgb[..., :3]  # PNG and TIFF would write RGBX as four samples
+    if rgb.ndim == 3:
+        return Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
+    return Image.fromarray(rgb)
 
 
 def encode_rgba_png(rgba: np.ndarray) -> bytes:

@@ -2,9 +2,11 @@
 
 Tables hold packed contributions (bytes R, G, B, 0 of a uint32, or 16-bit lanes of a uint64), so
 a channel costs one gather and one add; :func:`packed_form` says which form a composition reads,
-so only that one is built. The packed result reaches the (n, 3) output through one
-copy into an overlapping 3-byte-stride view. Scratch buffers are per thread and reused, which
-keeps megabyte temporaries (and their page faults) off the hot path.
+so only that one is built. The output is (n, 3) RGB or (n, 4) RGB plus a padding byte. A padded
+output *is* the packed form (bytes R, G, B, 0 of a little-endian uint32), so byte-lane sums are
+made in it directly; an (n, 3) output gets one copy into an overlapping 3-byte-stride view.
+Scratch buffers are per thread and reused, which keeps megabyte temporaries (and their page
+faults) off the hot path.
 """
 
 from __future__ import annotations
@@ -32,12 +34,23 @@ def _gather(table: ChannelTable, packed: np.ndarray, plane: np.ndarray, out: np.
     return np.take(packed, positions, out=out, mode="clip")
 
 
+def _packed_out(out: np.ndarray) -> np.ndarray:
+    """Where a composition leaves its packed uint32 result: an (n, 4) output itself (it is the
+    packed form), else this thread's scratch, moved into the (n, 3) output by :func:`_packed_to_rgb`."""
+    if out.shape[1] == 4:
+        return out.reshape(-1).view(np.uint32)
+    return scratch("acc32", out.shape[0], np.uint32)
+
+
 def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
-    """Write the first three bytes of each uint32 of ``packed`` as one (n, 3) uint8 row.
+    """Write the first three bytes of each uint32 of ``packed`` as one (n, 3) uint8 row (an (n, 4)
+    output already holds them: :func:`_packed_out`).
 
     Element i is stored as 4 bytes at offset 3i of ``out``, in increasing order, so its spare
     fourth byte is overwritten by element i+1; the last pixel is copied on its own.
     """
+    if out.shape[1] == 4:
+        return
     n = packed.size
     if n > 1:
         view = np.ndarray((n - 1,), dtype=np.uint32, buffer=out, strides=(3,))
@@ -47,15 +60,16 @@ def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
 
 def compose_greyscale(table: ChannelTable, plane: np.ndarray, out: np.ndarray) -> None:
     """``GreyScaleStrategy``: the discrete value of the first active channel in R, G and B."""
-    packed = _gather(table, table.packed, plane, scratch("acc32", out.shape[0], np.uint32))
-    _packed_to_rgb(packed, out)
+    _packed_to_rgb(_gather(table, table.packed, plane, _packed_out(out)), out)
 
 
 def _sum_packed(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], wide: bool,
-                n: int) -> np.ndarray:
-    """Sum the channels' packed contributions (uint32 byte lanes, or uint64 16-bit lanes if wide)."""
+                n: int, acc: np.ndarray | None = None) -> np.ndarray:
+    """Sum the channels' packed contributions (uint32 byte lanes, or uint64 16-bit lanes if wide),
+    into ``acc`` when given (n of the form's items), else into a scratch buffer."""
     dtype, suffix = (np.uint64, "64") if wide else (np.uint32, "32")
-    acc, part = scratch("acc" + suffix, n, dtype), scratch("part" + suffix, n, dtype)
+    acc = scratch("acc" + suffix, n, dtype) if acc is None else acc
+    part = scratch("part" + suffix, n, dtype)
     _gather(tables[0], tables[0].packed, planes[0], acc)
     for table, plane in zip(tables[1:], planes[1:]):
         acc += _gather(table, table.packed, plane, part)
@@ -73,11 +87,11 @@ def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], ou
     wide = packed_form([t.lane_max for t in tables], greyscale=False) == "rgb64"
     if any(t.form != ("rgb64" if wide else "rgb32") for t in tables):
         raise ValueError("channel tables not built in the packed form this composition needs")
-    acc = _sum_packed(tables, planes, wide, n)
-    if wide:
-        lanes = acc.view(np.uint16)
-        np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
-        narrow = scratch("narrow", lanes.size, np.uint8)
-        np.copyto(narrow, lanes, casting="unsafe")
-        acc = narrow.view(np.uint32)
-    _packed_to_rgb(acc, out)
+    if not wide:
+        _packed_to_rgb(_sum_packed(tables, planes, False, n, acc=_packed_out(out)), out)
+        return
+    lanes = _sum_packed(tables, planes, True, n).view(np.uint16)
+    np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
+    narrow = _packed_out(out)
+    np.copyto(narrow.view(np.uint8), lanes, casting="unsafe")
+    _packed_to_rgb(narrow, out)

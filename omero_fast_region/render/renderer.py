@@ -33,8 +33,12 @@ def render_rgb(
     channels: Sequence[ChannelInfo],
     settings: RenderSettings,
     luts: LutLibrary | None = None,
+    padded: bool = False,
 ) -> np.ndarray:
     """Render one plane per image channel into a C-contiguous (h, w, 3) uint8 RGB image.
+
+    With ``padded`` the image is (h, w, 4): R, G, B and a padding byte of no meaning, the layout
+    Pillow keeps RGB in, so :func:`~omero_fast_region.encode.encode_rgb` wraps it without a copy.
 
     ``planes[i]`` may be None for an inactive channel. Stats come from ``channels[i].stats``
     (None: the pixel-type range). Model "rgb" adds the active channels (§2.2); any other model
@@ -52,9 +56,10 @@ def render_rgb(
     if greyscale:
         active = active[:1]
     h, w = _plane_shape(planes, active, pixels)
+    depth = 4 if padded else 3
     if not active or h * w == 0:
-        return np.zeros((h, w, 3), dtype=np.uint8)
-    out = np.empty((h, w, 3), dtype=np.uint8)
+        return np.zeros((h, w, depth), dtype=np.uint8)
+    out = np.empty((h, w, depth), dtype=np.uint8)
     apply_alpha = any(settings.channels[i].rgba[3] != 255 for i in active)
     alpha = apply_alpha and not greyscale
     luts_used = [luts.get(settings.channels[i].lut) if (luts is not None and not greyscale) else None
@@ -67,7 +72,7 @@ def render_rgb(
         table = channel_table(pixels.pixel_type, pixels.significant_bits, stats, settings.channels[i],
                               settings, lut, alpha, form, table_length(planes[i], pixels.pixel_type))
         tables.append(table)
-    flat = out.reshape(-1, 3)
+    flat = out.reshape(-1, depth)
     if greyscale:
         compose_greyscale(tables[0], planes[active[0]], flat)
     else:

@@ -212,7 +212,8 @@ def render_region(
     timer.lap("prepare")
     planes = read_planes(source, descriptor, settings, z, t, plane, query)
     timer.lap("read")
-    rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, without_hidden_channels(settings), runtime.luts)
+    rgb = render_rgb(planes, descriptor.pixels, descriptor.channels, without_hidden_channels(settings), runtime.luts,
+                     padded=query.format == "jpeg")
     if query.flip_h:
         rgb = rgb[:, ::-1]
     if query.flip_v:

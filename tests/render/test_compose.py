@@ -115,3 +115,28 @@ def test_large_tile_matches_small_tile_rendering() -> None:
     whole = render_rgb(planes, pixels, infos, settings)
     corner = render_rgb([p[:1, :1] for p in planes], pixels, infos, settings)
     assert np.array_equal(whole[:1, :1], corner)
+
+
+@pytest.mark.parametrize("model, colours", [
+    ("rgb", (RED, GREEN, BLUE)),                        # byte lanes, summed in the output itself
+    ("rgb", (RED, (255, 0, 255, 255), WHITE)),           # wide lanes, saturated into the output
+    ("rgb", ((255, 0, 0, 128), GREEN, BLUE)),            # alpha
+    ("greyscale", (RED, GREEN, BLUE)),
+])
+@pytest.mark.parametrize("shape", [(64, 80), (1, 1), (3, 1)])
+def test_padded_output_holds_the_same_rgb(model, colours, shape) -> None:
+    rng = np.random.default_rng(7)
+    planes = [rng.integers(0, 4096, shape, dtype=np.uint16) for _ in colours]
+    settings = RenderSettings(model=model, channels=tuple(ChannelSettings(window=(100, 4000), rgba=c) for c in colours))
+    pixels, infos = PixelsInfo("uint16", shape[1], shape[0], size_c=len(colours)), [ChannelInfo()] * len(colours)
+    rgb = render_rgb(planes, pixels, infos, settings)
+    padded = render_rgb(planes, pixels, infos, settings, padded=True)
+    assert padded.shape == (*shape, 4) and padded.dtype == np.uint8 and padded.flags.c_contiguous
+    assert np.array_equal(padded[..., :3], rgb)
+    assert rgb.any()
+
+
+def test_padded_output_with_no_active_channel_is_black() -> None:
+    settings = RenderSettings(channels=(ChannelSettings(active=False, window=(0, 255), rgba=RED),))
+    padded = render_rgb([None], PixelsInfo("uint8", 5, 4), [ChannelInfo()], settings, padded=True)
+    assert padded.shape == (4, 5, 4) and not padded[..., :3].any()

@@ -41,7 +41,7 @@ def vector_luts(tmp_path_factory) -> LutLibrary:
     return LutLibrary([str(folder)])
 
 
-def _render(case: dict, luts: LutLibrary) -> np.ndarray:
+def _render(case: dict, luts: LutLibrary, padded: bool = False) -> np.ndarray:
     pixel_type = case["pixel_type"]
     shape = (case["size_y"], case["size_x"])
     planes = [np.array(ch["values"], dtype=np.float64).astype(DTYPES[pixel_type]).reshape(shape)
@@ -57,7 +57,7 @@ def _render(case: dict, luts: LutLibrary) -> np.ndarray:
             family=ch["family"], coefficient=ch["coefficient"], noise_reduction=ch["noise_reduction"],
             lut=ch["lut"], reverse=ch["reverse"]) for ch in case["channels"]),
     )
-    return render_rgb(planes, pixels, infos, settings, luts)
+    return render_rgb(planes, pixels, infos, settings, luts, padded=padded)
 
 
 @pytest.mark.parametrize("line", range(len(_IDS)), ids=_IDS)
@@ -69,7 +69,10 @@ def test_render_case_matches_omero(cases: list[dict], vector_luts: LutLibrary, l
     if "expected_error" in case:
         return  # OMERO crashes here; we only require a sensible image (see test_significant_bits)
     expected = np.array(case["expected_rgb"], dtype=np.uint8).reshape(rgb.shape)
-    mismatch = np.argwhere((rgb != expected).any(axis=2))
-    assert mismatch.size == 0, (
-        f"{case['name']}: first mismatch at {mismatch[0].tolist()}: got "
-        f"{rgb[tuple(mismatch[0])].tolist()}, OMERO {expected[tuple(mismatch[0])].tolist()}")
+    padded = _render(case, vector_luts, padded=True)  # the layout JPEG tiles are rendered in
+    assert padded.shape == (case["size_y"], case["size_x"], 4) and padded.flags.c_contiguous
+    for image in (rgb, padded[..., :3]):
+        mismatch = np.argwhere((image != expected).any(axis=2))
+        assert mismatch.size == 0, (
+            f"{case['name']}: first mismatch at {mismatch[0].tolist()}: got "
+            f"{image[tuple(mismatch[0])].tolist()}, OMERO {expected[tuple(mismatch[0])].tolist()}")
