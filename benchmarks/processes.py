@@ -127,12 +127,17 @@ class GunicornServer(ManagedProcess):
         self.port = free_port()
         self.deployment = deployment
         threads = deployment.threads if deployment.worker_class == "gthread" else 1
-        # the access log stays on, as in ``serve`` (it is part of what a request costs); no control
-        # socket: gunicorn's default one is shared by every instance of the user (~/.gunicorn/)
+        # standalone keeps the access log on, as ``serve`` does (it is part of what a request
+        # costs); no control socket: gunicorn's default one is shared by every instance of the
+        # user (~/.gunicorn/)
         argv = gunicorn_argv(f"127.0.0.1:{self.port}", deployment.workers, threads,
                              extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"])
         if wsgi:
             argv[argv.index("omero_fast_region.wsgi:application")] = wsgi
+            # hosted runs as ``omero web start`` runs OMERO.web: no gunicorn access log (the
+            # nginx in front of OMERO.web keeps it)
+            at = argv.index("--access-logfile")
+            del argv[at:at + 2]
         full_env = dict(os.environ)
         full_env.update(env)
         super().__init__(argv, env=full_env, log_name=deployment.name)
