@@ -134,8 +134,8 @@ class GunicornServer(ManagedProcess):
                              extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"])
         if wsgi:
             argv[argv.index("omero_fast_region.wsgi:application")] = wsgi
-            # hosted runs as ``omero web start`` runs OMERO.web: no gunicorn access log (the
-            # nginx in front of OMERO.web keeps it)
+        if deployment.mode == "hosted":
+            # as ``omero web start`` runs OMERO.web: no gunicorn access log (nginx in front keeps it)
             at = argv.index("--access-logfile")
             del argv[at:at + 2]
         full_env = dict(os.environ)
