@@ -122,3 +122,52 @@ def run_ab(port: int, path: str, requests: int, concurrency: int, time_limit: fl
     result["percentiles_ms"] = {f"p{m.group(1)}": int(m.group(2))
                                 for m in re.finditer(r"^\s+(50|95|99|100)%\s+(\d+)", out.stdout, re.M)}
     return result
+
+
+class ServerTimingSampler:
+    """One client beside the load asking for the same paths one at a time, keeping each 200
+    answer's ``Server-Timing`` ``cpu`` (the CPU the worker spent producing the image).
+
+    Its mean is the floor measured inside the served workers, at the same moment and under the
+    same load as their CPU per request, so the ratio of the two is free of the machine's drift.
+    ``get`` is ``GunicornServer.get`` (a fresh connection per request, as ``wrk`` gets from a
+    sync worker)."""
+
+    def __init__(self, get, paths: list[str], headers: dict[str, str], offset: int = 0) -> None:
+        import threading
+
+        self._get, self._paths, self._headers, self._next = get, paths, headers, offset
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="server-timing-sampler", daemon=True)
+        self.requests = 0
+        self.cpu_ms: list[float] = []
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            path = self._paths[self._next % len(self._paths)]
+            self._next += 1
+            status, headers, _ = self._get(path, self._headers)
+            self.requests += 1
+            cpu = server_timing_value(headers.get("server-timing", ""), "cpu")
+            if status == 200 and cpu is not None:
+                self.cpu_ms.append(cpu)
+
+    def __enter__(self) -> "ServerTimingSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+
+def server_timing_value(header: str, name: str) -> float | None:
+    """The ``dur`` of metric ``name`` in a ``Server-Timing`` header value, else None."""
+    for part in header.split(","):
+        metric, _, rest = part.strip().partition(";")
+        if metric == name and rest.startswith("dur="):
+            try:
+                return float(rest[4:])
+            except ValueError:
+                return None
+    return None

@@ -190,12 +190,18 @@ def _floor_tables(results: dict) -> list[str]:
 
 
 def _saturated(paired: dict) -> str:
-    """The same rounds' served run with every worker always busy, when the run has it."""
+    """The same rounds' served run with every worker always busy, and the in-situ floor, when
+    the run has them."""
+    out = ""
     busy = paired.get("saturated")
-    if not busy:
-        return ""
-    return (f"; saturated ({busy['connections']} connections, workers never idle like the floor's loop): "
-            f"{busy['overhead_pct']:+.0f}% ({busy['served_median_ms']:.2f} ms)")
+    if busy:
+        out += (f"; saturated ({busy['connections']} connections, workers never idle like the floor's loop): "
+                f"{busy['overhead_pct']:+.0f}% ({busy['served_median_ms']:.2f} ms)")
+    situ = paired.get("in_situ")
+    if situ:
+        out += (f"; against the same workers' own image CPU (`Server-Timing` cpu, same moment): "
+                f"{situ['overhead_pct']:+.0f}% (floor in situ {situ['floor_median_ms']:.2f} ms)")
+    return out
 
 
 def _ab_and_cold_tables(results: dict) -> list[str]:

@@ -18,7 +18,7 @@ from .data import BIG_IDS, FULL, QUICK, BenchData, ensure_data, resident_bytes
 from .floor import run_floor
 from .hosted import HostedSetup, hosted_unavailable
 from .http_floor import measure_http_floor
-from .load import run_ab, run_wrk
+from .load import ServerTimingSampler, run_ab, run_wrk
 from .processes import Deployment, GunicornServer, ProcessSampler, RedisServer, loadavg, machine
 from .workloads import Workload, build_workloads
 
@@ -93,13 +93,23 @@ def redis_calls_per_request(server: GunicornServer, workload: Workload, headers:
 
 
 def measure(server: GunicornServer, workload: Workload, connections: int, seconds: float,
-            headers: dict[str, str], extra_pids: dict[str, list[int]]) -> dict:
-    """One bounded wrk run with the workers' (and Redis's) CPU and faults sampled around it."""
+            headers: dict[str, str], extra_pids: dict[str, list[int]], in_situ: bool = False) -> dict:
+    """One bounded wrk run with the workers' (and Redis's) CPU and faults sampled around it.
+
+    ``in_situ``: one more client asks for the same paths beside wrk and collects the
+    ``Server-Timing`` CPU of each image (:class:`ServerTimingSampler`); its requests count in
+    the CPU per request too."""
     sampler = ProcessSampler({"workers": server.worker_pids(), **extra_pids})
     load_before = loadavg()
+    timing = ServerTimingSampler(server.get, workload.paths, headers, offset=len(workload.paths) // 2) if in_situ else None
     sampler.start()
-    result = run_wrk(server.port, workload.paths, connections, seconds, headers)
+    with timing or contextlib.nullcontext():
+        result = run_wrk(server.port, workload.paths, connections, seconds, headers)
     usage = sampler.stop()
+    if timing is not None:
+        result["in_situ"] = {"requests": timing.requests, "samples": len(timing.cpu_ms),
+                             "cpu_ms": round(statistics.fmean(timing.cpu_ms), 3) if timing.cpu_ms else None}
+        result["requests"] += timing.requests
     requests = max(1, result["requests"])
     workers = usage.pop("workers")
     result.update({
@@ -314,15 +324,20 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     different machine (we saw the same stages vary by 30 % between runs). Here each round is a
     floor run (fresh process, stages) right next to two served runs: wrk at 2× workers (what the
     target is judged on) and at 8× workers, where the workers never wait for the next request,
-    as the floor's loop never does; the overhead is the ratio of the medians.
+    as the floor's loop never does; the overhead is the ratio of the medians. The 2× run also
+    carries the in-situ floor (:class:`~benchmarks.load.ServerTimingSampler`): the CPU the same
+    workers spent producing each image, at the same moment, so its ratio is free of drift.
     """
-    floors, served, saturated = [], [], []
+    floors, served, saturated, in_situ = [], [], [], []
     loaded = SATURATING_CONNECTIONS_PER_WORKER * options.workers
     for _ in range(options.overhead_pairs):
         stages = run_floor("stages", _floor_paths(workload), standalone_env(data), options.floor_rounds,
                            catalog=str(data.catalog))
         floors.append(stages["cpu_ms"]["total"]["mean"])
-        served.append(measure(server, workload, 2 * options.workers, options.seconds, headers, extra_pids)["cpu_ms_per_request"])
+        point = measure(server, workload, 2 * options.workers, options.seconds, headers, extra_pids, in_situ=True)
+        served.append(point["cpu_ms_per_request"])
+        if point["in_situ"]["cpu_ms"]:
+            in_situ.append(point["in_situ"]["cpu_ms"])
         saturated.append(measure(server, workload, loaded, options.seconds, headers, extra_pids)["cpu_ms_per_request"])
     floor, serve, busy = (statistics.median(values) for values in (floors, served, saturated))
     result = {"workload": workload.name, "connections": 2 * options.workers, "floor_ms": floors, "served_ms": served,
@@ -330,9 +345,15 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
               "overhead_pct": round((serve / floor - 1.0) * 100.0, 1),
               "saturated": {"connections": loaded, "served_ms": saturated, "served_median_ms": round(busy, 3),
                             "overhead_pct": round((busy / floor - 1.0) * 100.0, 1)}}
-    print(f"  overhead {workload.name}: served {serve:.2f} vs floor {floor:.2f} ms/req "
-          f"({result['overhead_pct']:+.0f}%; saturated {busy:.2f} ms, {result['saturated']['overhead_pct']:+.0f}%; "
-          f"{len(floors)} alternating rounds)", flush=True)
+    line = (f"  overhead {workload.name}: served {serve:.2f} vs floor {floor:.2f} ms/req "
+            f"({result['overhead_pct']:+.0f}%; saturated {busy:.2f} ms, {result['saturated']['overhead_pct']:+.0f}%")
+    if len(in_situ) == len(served):
+        # each round's own ratio: the served CPU per request over the same workers' image CPU
+        ratios = [s / f - 1.0 for s, f in zip(served, in_situ)]
+        result["in_situ"] = {"floor_ms": in_situ, "floor_median_ms": round(statistics.median(in_situ), 3),
+                             "overhead_pct": round(statistics.median(ratios) * 100.0, 1)}
+        line += f"; in situ {result['in_situ']['floor_median_ms']:.2f} ms, {result['in_situ']['overhead_pct']:+.0f}%"
+    print(line + f"; {len(floors)} alternating rounds)", flush=True)
     return result
 
 

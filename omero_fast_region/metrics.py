@@ -230,8 +230,9 @@ def reason_category(reason: str | None) -> str:
 
 
 def observe_request(endpoint: str, outcome: str, total_ms: float,
-                    timings: dict[str, float] | None = None, reason: str | None = None) -> None:
-    """Count one answered request: totals, latency, stage latency and fallback reason."""
+                    timings: dict[str, float] | None = None, reason: str | None = None,
+                    cpu_ms: float | None = None) -> None:
+    """Count one answered request: totals, latency, stage latency, rendering CPU and fallback reason."""
     labels = {"endpoint": endpoint, "outcome": outcome}
     counter("requests_total", labels, "Requests answered, by endpoint and outcome.").inc()
     histogram("request_duration_seconds", labels, "Time to answer a request, seconds.").observe(total_ms / 1000.0)
@@ -239,6 +240,10 @@ def observe_request(endpoint: str, outcome: str, total_ms: float,
         histogram("stage_duration_seconds", {"stage": stage},
                   "Time per stage of a rendered image (session, metadata, read, render, encode), seconds.",
                   ).observe(ms / 1000.0)
+    if cpu_ms is not None:
+        counter("render_cpu_seconds_total", {"endpoint": endpoint},
+                "CPU seconds spent producing rendered images (settings to encoded bytes), by endpoint; "
+                "divided by requests_total{outcome=\"ok\"}, the CPU per image.").inc(cpu_ms / 1000.0)
     if outcome in ("fallback", "error"):
         counter("fallbacks_total", {"endpoint": endpoint, "reason": reason_category(reason)},
                 "Requests handed to the stock view (or failed), by reason category.").inc()

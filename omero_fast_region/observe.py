@@ -70,30 +70,35 @@ def request_timings(request: Any, response: Any) -> dict[str, float] | None:
     return ordered
 
 
-def server_timing(timings: dict[str, float], total_ms: float) -> str:
-    """The ``Server-Timing`` header value: ``session;dur=0.12, …, total;dur=8.40``."""
-    parts = [f"{name};dur={ms:.2f}" for name, ms in timings.items()]
-    return ", ".join(parts + [f"total;dur={total_ms:.2f}"])
+def server_timing(timings: dict[str, float], total_ms: float, cpu_ms: float | None = None) -> str:
+    """The ``Server-Timing`` header value: ``session;dur=0.12, …, total;dur=8.40``, then
+    ``cpu;dur=3.90`` (the CPU time of producing the image, from settings to encoded bytes)."""
+    parts = [f"{name};dur={ms:.2f}" for name, ms in timings.items()] + [f"total;dur={total_ms:.2f}"]
+    if cpu_ms is not None:
+        parts.append(f"cpu;dur={cpu_ms:.2f}")
+    return ", ".join(parts)
 
 
 def finish_request(request: Any, response: Any, endpoint: str, image_id: object, outcome: str,
                    total_ms: float, reason: str | None = None) -> None:
     """Set ``Server-Timing`` on a rendered image and report the request (log line + metrics)."""
     timings = request_timings(request, response)
+    cpu_ms = getattr(response, "_fast_region_cpu_ms", None)
     if timings is not None:
-        response["Server-Timing"] = server_timing(timings, total_ms)
-    record_request(endpoint, image_id, outcome, response.status_code, total_ms, timings, reason)
+        response["Server-Timing"] = server_timing(timings, total_ms, cpu_ms)
+    record_request(endpoint, image_id, outcome, response.status_code, total_ms, timings, reason, cpu_ms)
 
 
 def record_request(endpoint: str, image_id: object, outcome: str, status: int, total_ms: float,
-                   timings: dict[str, float] | None = None, reason: str | None = None) -> None:
+                   timings: dict[str, float] | None = None, reason: str | None = None,
+                   cpu_ms: float | None = None) -> None:
     """Report one request. ``outcome``: ok | not_modified | client_error | not_found | fallback | error.
 
     Rendered answers (:data:`SERVED`) are logged only with ``log_every_request``: the file handler
     OMERO.web logs through takes a file lock per line, about 0.1 ms of a 4 ms tile."""
     if outcome not in SERVED or get_config().log_every_request:
         _log_request(endpoint, image_id, outcome, status, total_ms, reason)
-    metrics.observe_request(endpoint, outcome, total_ms, timings, reason)
+    metrics.observe_request(endpoint, outcome, total_ms, timings, reason, cpu_ms)
 
 
 #: outcomes the app answered itself as asked (logged only with ``log_every_request``)

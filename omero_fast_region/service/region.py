@@ -221,4 +221,4 @@ def render_region(
     timer.lap("render")
     body = encode_rgb(rgb, query.format, query.quality)
     timer.lap("encode")
-    return Rendered(body, CONTENT_TYPES[query.format], etag, plane.w, plane.h, timer.timings)
+    return Rendered(body, CONTENT_TYPES[query.format], etag, plane.w, plane.h, timer.timings, timer.cpu_ms())

@@ -17,6 +17,8 @@ class Rendered:
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)
+    #: CPU time of the request's thread spent producing it, ms (None: not measured)
+    cpu_ms: float | None = None
 
 
 class NotModified(str):
@@ -24,11 +26,17 @@ class NotModified(str):
 
 
 class StageTimer:
-    """Records milliseconds per named stage (``Server-Timing``)."""
+    """Records milliseconds per named stage (``Server-Timing``) and the thread's CPU time."""
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._cpu_started = time.thread_time()
+
+    def cpu_ms(self) -> float:
+        """CPU time of the calling thread since the timer started, ms (threads it handed work to,
+        such as OpenJPEG's, are not included)."""
+        return (time.thread_time() - self._cpu_started) * 1000.0
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()

@@ -151,7 +151,7 @@ def render_thumbnail(
         return _encode_thumbnail(runtime, descriptor, rdef, z, t, tw, th, timer)
 
     thumb = THUMBNAILS.get_or_build(etag, build)
-    return Rendered(thumb.body, "image/jpeg", etag, thumb.width, thumb.height, timer.timings)
+    return Rendered(thumb.body, "image/jpeg", etag, thumb.width, thumb.height, timer.timings, timer.cpu_ms())
 
 
 def _encode_thumbnail(runtime: Runtime, descriptor: ImageDescriptor, rdef: RenderingDef, z: int, t: int,

@@ -120,6 +120,7 @@ def image_response(rendered: service.Rendered | service.NotModified, config: Con
     if config.cache_control:
         response["Cache-Control"] = config.cache_control
     response._fast_region_timings = rendered.timings  # type: ignore[attr-defined]
+    response._fast_region_cpu_ms = rendered.cpu_ms  # type: ignore[attr-defined]
     return response
 
 

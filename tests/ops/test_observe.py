@@ -100,3 +100,15 @@ def test_a_session_key_never_reaches_the_logs_through_the_views(caplog, settings
     assert any("outcome=ok" in r.getMessage() for r in caplog.records)
     assert any("outcome=not_found" in r.getMessage() for r in caplog.records)
     assert SESSION_KEY not in caplog.text
+
+
+def test_the_rendering_cpu_follows_total_in_server_timing_and_is_counted(settings):
+    metrics.REGISTRY.reset()
+    request = RequestFactory().get("/")
+    response = HttpResponse(b"x")
+    response._fast_region_timings = {"read": 2.0, "render": 3.0}
+    response._fast_region_cpu_ms = 4.25
+    observe.finish_request(request, response, "render_image_region", 7, "ok", 11.0)
+    assert response["Server-Timing"].endswith("total;dur=11.00, cpu;dur=4.25")
+    assert 'render_cpu_seconds_total{endpoint="render_image_region"} 0.00425' in metrics.REGISTRY.exposition()
+
