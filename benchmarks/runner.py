@@ -10,6 +10,7 @@ import contextlib
 import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -150,8 +151,13 @@ def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str,
     t0 = time.perf_counter()
     status, _, _ = server.get(warm_path.split("?")[0] + "?tile=0,0,0,512,512&c=1|100:4000$0000FF&m=c&q=0.9", headers)
     out["first_request_of_process_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
-    for _ in range(6):  # make sure both workers have started Django and loaded the catalog
-        server.get(f"/webgateway/render_image_region/{data.small_ids[1]}/0/0/?tile=0,0,0,256,256&c=1|100:4000$0000FF&m=c", headers)
+    # every worker must have started Django, loaded the catalog and imported the encoders, or the
+    # "cold" tile may land on one that has not and measure that instead: sequential requests can
+    # all go to the same sync worker, concurrent ones cannot (a busy sync worker does not accept)
+    warm_up = f"/webgateway/render_image_region/{data.small_ids[1]}/0/0/?tile=0,0,0,256,256&c=1|100:4000$0000FF&m=c"
+    with ThreadPoolExecutor(2 * server.deployment.workers) as pool:
+        for _ in range(3):
+            list(pool.map(lambda _: server.get(warm_up, headers), range(2 * server.deployment.workers)))
     for fmt, image_id in BIG_IDS.items():
         workload = iviewer.get(f"iviewer-{fmt}")
         if workload is None:
