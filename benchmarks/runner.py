@@ -143,6 +143,15 @@ def plan_points(options: Options, workload: Workload, deployment: Deployment, wa
     return sorted({deployment.workers, 2 * deployment.workers}), seconds
 
 
+def _on_every_worker(server: GunicornServer, path: str, headers: dict[str, str]) -> None:
+    """Ask for ``path`` so that every worker answers it: rounds of concurrent requests (a busy
+    sync worker does not accept, so one after the other could all go to the same worker)."""
+    concurrent = 2 * server.deployment.workers
+    with ThreadPoolExecutor(concurrent) as pool:
+        for _ in range(3):
+            list(pool.map(lambda _: server.get(path, headers), range(concurrent)))
+
+
 def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str, str],
                      iviewer: dict[str, Workload]) -> dict:
     """First tile of unseen images (files dropped from the page cache), then the same tile warm."""
@@ -155,9 +164,7 @@ def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str,
     # "cold" tile may land on one that has not and measure that instead: sequential requests can
     # all go to the same sync worker, concurrent ones cannot (a busy sync worker does not accept)
     warm_up = f"/webgateway/render_image_region/{data.small_ids[1]}/0/0/?tile=0,0,0,256,256&c=1|100:4000$0000FF&m=c"
-    with ThreadPoolExecutor(2 * server.deployment.workers) as pool:
-        for _ in range(3):
-            list(pool.map(lambda _: server.get(warm_up, headers), range(2 * server.deployment.workers)))
+    _on_every_worker(server, warm_up, headers)
     for fmt, image_id in BIG_IDS.items():
         workload = iviewer.get(f"iviewer-{fmt}")
         if workload is None:
@@ -168,8 +175,7 @@ def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str,
         path = next(p for p in workload.paths if "tile=0," in p)
         entry = {"path": path, "resident_bytes_before": resident_bytes(files)}
         entry.update(_timed_get(server, path, headers, "cold"))
-        for _ in range(2 * server.deployment.workers):  # every worker has now opened it and built its tables
-            server.get(path, headers)
+        _on_every_worker(server, path, headers)  # every worker has now opened it and built its tables
         entry.update(_timed_get(server, path, headers, "warm"))
         out[fmt] = entry
     return out
