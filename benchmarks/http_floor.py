@@ -37,10 +37,7 @@ def measure_http_floor(workers: int = 2, connections: int = 4, seconds: float = 
     for variant, (worker_class, access_log) in VARIANTS.items():
         server = GunicornServer(Deployment("standalone", worker_class, workers, threads),
                                 env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-                                wsgi="benchmarks.http_floor:application")
-        if not access_log:
-            at = server.argv.index("--access-logfile")
-            del server.argv[at:at + 2]
+                                wsgi="benchmarks.http_floor:application", access_log=access_log)
         with server:
             run_wrk(server.port, ["/"], connections, 1.0)  # warm-up
             sampler = ProcessSampler({"workers": server.worker_pids()})

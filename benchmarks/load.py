@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 WRK_SCRIPT = r"""
@@ -134,8 +135,6 @@ class ServerTimingSampler:
     sync worker)."""
 
     def __init__(self, get, paths: list[str], headers: dict[str, str], offset: int = 0) -> None:
-        import threading
-
         self._get, self._paths, self._headers, self._next = get, paths, headers, offset
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="server-timing-sampler", daemon=True)

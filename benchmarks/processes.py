@@ -123,7 +123,8 @@ class Deployment:
 class GunicornServer(ManagedProcess):
     """The product through gunicorn, exactly as ``omero-fast-region serve`` runs it."""
 
-    def __init__(self, deployment: Deployment, env: dict[str, str], wsgi: str | None = None) -> None:
+    def __init__(self, deployment: Deployment, env: dict[str, str], wsgi: str | None = None,
+                 access_log: bool | None = None) -> None:
         self.port = free_port()
         self.deployment = deployment
         threads = deployment.threads if deployment.worker_class == "gthread" else 1
@@ -134,8 +135,11 @@ class GunicornServer(ManagedProcess):
                              extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"])
         if wsgi:
             argv[argv.index("omero_fast_region.wsgi:application")] = wsgi
-        if deployment.mode == "hosted":
-            # as ``omero web start`` runs OMERO.web: no gunicorn access log (nginx in front keeps it)
+        if access_log is None:
+            # hosted runs as ``omero web start`` runs OMERO.web: no gunicorn access log (nginx in
+            # front keeps it)
+            access_log = deployment.mode != "hosted"
+        if not access_log:
             at = argv.index("--access-logfile")
             del argv[at:at + 2]
         full_env = dict(os.environ)

@@ -89,20 +89,21 @@ def finish_request(request: Any, response: Any, endpoint: str, image_id: object,
     record_request(endpoint, image_id, outcome, response.status_code, total_ms, timings, reason, cpu_ms)
 
 
+#: outcomes the app answered itself as asked (logged only with ``log_every_request``)
+SERVED = ("ok", "not_modified")
+
+
 def record_request(endpoint: str, image_id: object, outcome: str, status: int, total_ms: float,
                    timings: dict[str, float] | None = None, reason: str | None = None,
                    cpu_ms: float | None = None) -> None:
     """Report one request. ``outcome``: ok | not_modified | client_error | not_found | fallback | error.
 
-    Rendered answers (:data:`SERVED`) are logged only with ``log_every_request``: the file handler
-    OMERO.web logs through takes a file lock per line, about 0.1 ms of a 4 ms tile."""
+    Rendered answers (:data:`SERVED`) are logged only with ``log_every_request``: OMERO.web's file
+    handler takes a file lock per line, which with the redaction filter was about 0.25 ms of a
+    hosted tile (docs/benchmarks.md, finding 17)."""
     if outcome not in SERVED or get_config().log_every_request:
         _log_request(endpoint, image_id, outcome, status, total_ms, reason)
     metrics.observe_request(endpoint, outcome, total_ms, timings, reason, cpu_ms)
-
-
-#: outcomes the app answered itself as asked (logged only with ``log_every_request``)
-SERVED = ("ok", "not_modified")
 
 
 def _log_request(endpoint: str, image_id: object, outcome: str, status: int, total_ms: float,
