@@ -7,10 +7,11 @@ raise :class:`errors.BadRequest` instead.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .errors import BadRequest
 from .render.model import ChannelSettings, RenderSettings
@@ -43,7 +44,7 @@ class RenderQuery:
     """Everything a render request may change, parsed."""
 
     channels: tuple[ChannelSpec, ...] | None = None  # None: ``c`` absent
-    maps: list | None = None  # the ``maps`` JSON list; None: absent or not a list
+    maps: tuple | None = None  # the ``maps`` JSON list's entries (read-only); None: absent or not a list
     model: str | None = None  # "greyscale" | "rgb" | None
     projection: Projection | None = None
     quality: float = 0.85
@@ -128,7 +129,7 @@ def parse_maps(value: str) -> list | None:
     return maps if isinstance(maps, list) else None
 
 
-def inverted_flags(maps: list | None, size_c: int) -> list[bool | None] | None:
+def inverted_flags(maps: Sequence | None, size_c: int) -> list[bool | None] | None:
     """``_get_inverted_enabled``: per ``c`` position True/False, None = unchanged (§3.1.3).
 
     ``inverted`` wins over the deprecated ``reverse``; ``enabled`` counts when ``in (True, "true")``;
@@ -152,7 +153,7 @@ def inverted_flags(maps: list | None, size_c: int) -> list[bool | None] | None:
     return flags
 
 
-def quantization_maps(maps: list | None) -> list[dict | None] | None:
+def quantization_maps(maps: Sequence | None) -> list[dict | None] | None:
     """``[m.get("quantization") for m in maps]``; None when an entry is not an object."""
     if maps is None:
         return None
@@ -199,19 +200,33 @@ def parse_format(value: str | None) -> str:
     return fmt
 
 
+#: the query keys a rendered image depends on, in :func:`_parse_render_values`' order
+RENDER_KEYS = ("c", "maps", "m", "p", "q", "format", "flip", "ia")
+
+
 def parse_render_query(params: Mapping[str, str]) -> RenderQuery:
-    """The render keys of a query string (``c``, ``maps``, ``m``, ``p``, ``q``, ``format``, ``flip``, ``ia``)."""
-    flip = (params.get("flip") or "").lower()
+    """The render keys of a query string (``c``, ``maps``, ``m``, ``p``, ``q``, ``format``, ``flip``, ``ia``).
+
+    A viewer sends the same render keys with every tile: the parse of each combination is
+    remembered per process (it is immutable; ``maps`` entries are read-only by contract)."""
+    return _parse_render_values(tuple(params.get(key) for key in RENDER_KEYS))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_render_values(values: tuple[str | None, ...]) -> RenderQuery:
+    c, maps, m, p, q, fmt, flip, ia = values
+    flips = (flip or "").lower()
+    parsed_maps = parse_maps(maps) if maps is not None else None
     return RenderQuery(
-        channels=parse_channels(params["c"]) if "c" in params else None,
-        maps=parse_maps(params["maps"]) if "maps" in params else None,
-        model={"g": "greyscale", "c": "rgb"}.get(params.get("m", "")),
-        projection=parse_projection(params.get("p")),
-        quality=parse_quality(params.get("q")),
-        format=parse_format(params.get("format")),
-        flip_h="h" in flip,
-        flip_v="v" in flip,
-        inverted_axis=params.get("ia", "0") == "1",
+        channels=parse_channels(c) if c is not None else None,
+        maps=tuple(parsed_maps) if parsed_maps is not None else None,
+        model={"g": "greyscale", "c": "rgb"}.get(m or ""),
+        projection=parse_projection(p),
+        quality=parse_quality(q),
+        format=parse_format(fmt),
+        flip_h="h" in flips,
+        flip_v="v" in flips,
+        inverted_axis=ia == "1",
     )
 
 

@@ -14,7 +14,6 @@ import re
 import time
 import uuid
 from typing import Any, Callable
-from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
@@ -26,6 +25,7 @@ from ..config import Config, get_config
 from ..errors import BadRequest, FastRegionError, Unsupported
 from ..fallback import stock_view
 from ..observe import finish_request, stage
+from ..querystring import parse_query_string
 from ..descriptor import ImageDescriptor
 from ..requestcontext import NotLoggedIn, RequestContext, context_for
 from ..sessions import session_value
@@ -62,11 +62,16 @@ def _parse_query(request: HttpRequest) -> dict[str, str]:
     except UnicodeDecodeError:
         text = raw.decode("iso-8859-1")
     try:
-        return dict(parse_qsl(text, keep_blank_values=True, encoding=encoding,
-                              max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
+        return parse_query_string(text, encoding, settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
     except ValueError as exc:
         raise TooManyFieldsSent("The number of GET/POST parameters exceeded "
                                 "settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.") from exc
+
+
+def if_none_match(request: HttpRequest) -> str | None:
+    """The ``If-None-Match`` header, read from ``META`` (``request.headers`` builds a dict of
+    every header first)."""
+    return request.META.get("HTTP_IF_NONE_MATCH")
 
 
 def int_arg(value: Any, name: str) -> int:

@@ -12,7 +12,7 @@ from ..errors import BadRequest
 from ..query import parse_render_query
 from ..requestcontext import RequestContext
 from ..runtime import get_runtime
-from .endpoint import describe, fast_endpoint, image_response, int_arg, query_params
+from .endpoint import describe, fast_endpoint, if_none_match, image_response, int_arg, query_params
 
 _UNSAFE_FILENAME = re.compile(r"[^\x20-\x7e]|\"")
 
@@ -31,7 +31,7 @@ def _region_response(request: HttpRequest, ctx: RequestContext, iid: Any, z: Any
         raise BadRequest("tile or region argument required")
     rendered = service.render_region(
         runtime, descriptor, int_arg(z, "z"), int_arg(t, "t"), parse_render_query(params),
-        tile=tile, region=region, scope=ctx.scope, if_none_match=request.headers.get("If-None-Match"),
+        tile=tile, region=region, scope=ctx.scope, if_none_match=if_none_match(request),
     )
     return image_response(rendered, runtime.config)
 
@@ -51,7 +51,7 @@ def _image_response(request: HttpRequest, ctx: RequestContext, iid: Any, z: Any,
     zz = int_arg(z, "z") if z not in (None, "") else (rdef.default_z if rdef else 0)
     tt = int_arg(t, "t") if t not in (None, "") else (rdef.default_t if rdef else 0)
     rendered = service.render_region(
-        runtime, descriptor, zz, tt, query, scope=ctx.scope, if_none_match=request.headers.get("If-None-Match"),
+        runtime, descriptor, zz, tt, query, scope=ctx.scope, if_none_match=if_none_match(request),
     )
     if not download:
         return image_response(rendered, runtime.config)

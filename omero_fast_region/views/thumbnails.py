@@ -12,7 +12,7 @@ from .. import service
 from ..errors import BadRequest, FastRegionError, NotFound
 from ..requestcontext import RequestContext
 from ..runtime import get_runtime
-from .endpoint import describe, fast_endpoint, image_response, int_arg, json_response, optional_int, query_params, session_setting
+from .endpoint import describe, fast_endpoint, if_none_match, image_response, int_arg, json_response, optional_int, query_params, session_setting
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _thumbnail(request: HttpRequest, ctx: RequestContext, iid: Any, size: tuple[
     runtime = get_runtime()
     descriptor = describe(request, runtime, iid, ctx)
     return service.render_thumbnail(runtime, descriptor, size, z=z, t=t, rdef_id=rdef_id, scope=ctx.scope,
-                                    if_none_match=request.headers.get("If-None-Match") if conditional else None)
+                                    if_none_match=if_none_match(request) if conditional else None)
 
 
 def _placeholder_or_raise(defcb: Callable | None, size: tuple[int, ...], exc: NotFound) -> bytes:

@@ -140,3 +140,19 @@ def test_requested_active_counts_positive_entries():
     assert parse_render_query({"c": "1,-2,3,3"}).requested_active == 3
     assert parse_render_query({}).channels is None
     assert ChannelSpec(1).window is None
+
+
+def test_a_render_query_is_parsed_once_per_combination_of_render_keys():
+    from omero_fast_region.query import parse_render_query
+
+    params = {"c": "1|0:255$FF0000,-2", "maps": '[{"inverted": {"enabled": true}}]', "m": "c", "q": "0.9",
+              "tile": "0,1,2"}
+    first = parse_render_query(params)
+    again = parse_render_query({**params, "tile": "0,3,4", "unrelated": "x"})  # not render keys
+    assert again is first
+    assert first.maps == ({"inverted": {"enabled": True}},) and isinstance(first.maps, tuple)
+    other = parse_render_query({**params, "m": "g"})
+    assert other is not first and other.model == "greyscale" and other.channels == first.channels
+    absent = parse_render_query({k: v for k, v in params.items() if k != "c"})
+    assert absent.channels is None  # absent and blank stay different keys
+    assert parse_render_query({**params, "c": ""}).channels == ()

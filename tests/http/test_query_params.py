@@ -53,3 +53,44 @@ def test_too_many_fields_is_a_400_as_stock(app, client, settings):
     response = client.get(f"/webgateway/render_image_region/1/0/0/?tile=0,0,0&{many}")
     assert response.status_code == 400
     assert not response.content.startswith(b"\x89PNG")
+
+
+# -- querystring.parse_query_string: parse_qsl's answer, tokens decoded once ------------------
+
+from urllib.parse import parse_qsl  # noqa: E402
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from omero_fast_region import querystring  # noqa: E402
+
+
+@given(st.text(alphabet="ab=&%+;2Fé€ 0x", max_size=40))
+@hsettings(max_examples=400, deadline=None)
+def test_parse_query_string_is_parse_qsl(text):
+    """Twice (the second time from the memo) the same dict, in the same order, as parse_qsl gives."""
+    expected = dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8"))
+    for _ in range(2):
+        ours = querystring.parse_query_string(text, "utf-8")
+        assert ours == expected and list(ours) == list(expected)
+
+
+def test_parse_query_string_counts_fields_as_parse_qsl():
+    text = "a=1&&b=2"  # an empty token still counts as a field
+    with pytest.raises(ValueError):
+        parse_qsl(text, max_num_fields=2)
+    with pytest.raises(ValueError):
+        querystring.parse_query_string(text, max_fields=2)
+    assert querystring.parse_query_string(text, max_fields=3) == {"a": "1", "b": "2"}
+
+
+def test_the_token_memo_is_keyed_by_encoding_and_bounded(monkeypatch):
+    monkeypatch.setattr(querystring, "_decoded", {})
+    assert querystring.parse_query_string("x=%E9", "utf-8") == {"x": "\ufffd"}
+    assert querystring.parse_query_string("x=%E9", "iso-8859-1") == {"x": "\u00e9"}
+    monkeypatch.setattr(querystring, "MAX_TOKENS", 3)
+    for i in range(10):
+        assert querystring.parse_query_string(f"k=%2F{i}") == {"k": f"/{i}"}
+        assert len(querystring._decoded) <= 3
+    long_token = "v=" + "%41" * querystring.MAX_TOKEN_CHARS
+    assert querystring.parse_query_string(long_token) == {"v": "A" * querystring.MAX_TOKEN_CHARS}
+    assert (long_token, "utf-8") not in querystring._decoded
