@@ -121,6 +121,9 @@ class TrackedSessions:
     def __init__(self, django_cache: Any, values: TrackedRedisValues) -> None:
         self.django_cache = django_cache
         self.values = values
+        #: key -> (the raw value it was decoded from, its data): a remembered value is the same
+        #: bytes object every time, so it is unpickled once, not per request
+        self._decoded: dict[str, tuple[bytes, dict | None]] = {}
 
     def session(self, session_key: str) -> dict | None:
         """The session's data (a fresh dict per call); None when there is no such session."""
@@ -130,9 +133,16 @@ class TrackedSessions:
         raw, remembered = self.values.get(key)
         metrics.cache_access("sessions", remembered)
         if raw is None:
+            self._decoded.pop(key, None)
             return None
-        data = self.django_cache.client.decode(raw)
-        return data if isinstance(data, dict) else None
+        entry = self._decoded.get(key)
+        if entry is None or entry[0] is not raw:
+            data = self.django_cache.client.decode(raw)
+            entry = (raw, data if isinstance(data, dict) else None)
+            if len(self._decoded) >= self.values.max_entries:
+                self._decoded.clear()
+            self._decoded[key] = entry
+        return dict(entry[1]) if entry[1] is not None else None
 
 
 def build_tracked_sessions() -> TrackedSessions | None:

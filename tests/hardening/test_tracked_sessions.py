@@ -73,6 +73,28 @@ def test_only_the_first_request_of_a_session_reads_redis(engine, redis_proc):
     assert ratios["sessions"] > 0.5  # published for operators (the counters are per process, shared by tests)
 
 
+def test_a_remembered_session_is_unpickled_once_and_each_caller_gets_its_own_dict(engine, monkeypatch):
+    store = saved_session(engine, ALICE)
+    key = store.session_key
+    assert user_of(engine, key) == 2
+    reader = READER.get()
+    client = reader.django_cache.client
+    decoded = []
+    original = client.decode
+    monkeypatch.setattr(client, "decode", lambda raw: decoded.append(raw) or original(raw))
+    first = reader.session(key)
+    first["connector"] = BOB  # a caller's change stays its own
+    assert [reader.session(key)["connector"]["user_id"] for _ in range(5)] == [2] * 5
+    assert decoded == []  # decoded when first read, not per request
+    web = engine.SessionStore(key)
+    web["connector"] = BOB  # a new login: new bytes, decoded again
+    web.save()  # (Django's own store decodes too)
+    after_the_answer()
+    before = len(decoded)
+    assert user_of(engine, key) == 3 and user_of(engine, key) == 3
+    assert len(decoded) == before + 1
+
+
 def test_other_session_values_come_from_the_same_tracked_copy(engine, redis_proc):
     from omero_fast_region.views.endpoint import session_setting
 
