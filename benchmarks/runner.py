@@ -176,7 +176,7 @@ def cold_first_tiles(server: GunicornServer, data: BenchData, headers: dict[str,
         entry = {"path": path, "resident_bytes_before": resident_bytes(files)}
         entry.update(_timed_get(server, path, headers, "cold"))
         _on_every_worker(server, path, headers)  # every worker has now opened it and built its tables
-        entry.update(_timed_get(server, path, headers, "warm"))
+        entry.update(_warm_get(server, path, headers))
         out[fmt] = entry
     return out
 
@@ -210,6 +210,20 @@ def _timed_get(server: GunicornServer, path: str, headers: dict[str, str], label
     status, response_headers, _ = server.get(path, headers)
     return {f"{label}_ms": round((time.perf_counter() - t0) * 1000.0, 2), f"{label}_status": status,
             f"{label}_server_timing": response_headers.get("server-timing", "")}
+
+
+#: the warm figure of a cold tile is the median of this many repeats
+WARM_REPEATS = 5
+
+
+def _warm_get(server: GunicornServer, path: str, headers: dict[str, str]) -> dict:
+    """The tile again, :data:`WARM_REPEATS` times; the median is the warm figure (a worker the
+    concurrent rounds missed still answers one repeat cold: 67 ms of 5 in one run)."""
+    repeats = sorted((_timed_get(server, path, headers, "warm") for _ in range(WARM_REPEATS)),
+                     key=lambda r: r["warm_ms"])
+    median = dict(repeats[len(repeats) // 2])
+    median["warm_repeats_ms"] = [r["warm_ms"] for r in repeats]
+    return median
 
 
 def _workloads_for(options: Options, workloads: list[Workload]) -> list[Workload]:
