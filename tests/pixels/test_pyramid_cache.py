@@ -172,3 +172,46 @@ def test_a_replaced_file_is_read_afresh_by_its_new_source(tmp_path, decoded):
     np.testing.assert_array_equal(pool.get(spec).read_region(0, 0, 0, 0, 0, 0, 100, 75), new[0, 0, 0])
     pool.close_all()
     assert len(decoded) == 0
+
+
+@pytest.mark.parametrize("mode", ["whole-level", "tiles"])
+def test_prefetch_advises_the_code_streams_not_decoded_yet_of_every_channel(tmp_path, decoded, monkeypatch, mode):
+    if mode == "tiles":
+        monkeypatch.setattr(decoded_cache, "WHOLE_LEVEL_PIXELS", 0)
+    advised: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(pyramid.os, "posix_fadvise", lambda fd, offset, length, advice: advised.append((offset, length, advice)))
+    data, spec = write(tmp_path)
+    with open_source(spec) as source:
+        region = (0, 0, 40, 40)  # 2×2 code-streams of 32²
+        source.prefetch(0, [0, 1], 0, 0, *region)
+        expected = {(int(source._tiles[c][0][i]), int(source._tiles[c][1][i]), pyramid.os.POSIX_FADV_WILLNEED)
+                    for c in (0, 1) for i in (0, 1, 4, 5)}  # 4 columns of 32 in 100 pixels
+        assert set(advised) == expected and len(advised) == 8
+        np.testing.assert_array_equal(source.read_region(0, 0, 0, 0, *region), data[0, 0, 0, :40, :40])
+        advised.clear()
+        source.prefetch(0, [0, 1], 0, 0, *region)  # channel 0 is decoded now: only channel 1
+        assert {(o, n) for o, n, _ in advised} == {(int(source._tiles[1][0][i]), int(source._tiles[1][1][i]))
+                                                  for i in (0, 1, 4, 5)}
+
+
+def test_a_rendered_tile_prefetches_its_shown_channels_first(tmp_path, decoded, monkeypatch):
+    from omero_fast_region.query import RenderQuery
+    from omero_fast_region.service import region as svc
+
+    calls: list[tuple] = []
+    real = pyramid.OmeroPyramidSource.prefetch
+    monkeypatch.setattr(pyramid.OmeroPyramidSource, "prefetch",
+                        lambda self, *args: calls.append(args) or real(self, *args))
+    reads: list[int] = []
+    real_read = pyramid.OmeroPyramidSource.read_region
+    monkeypatch.setattr(pyramid.OmeroPyramidSource, "read_region",
+                        lambda self, z, c, *args: reads.append(len(calls)) or real_read(self, z, c, *args))
+    data, spec = write(tmp_path)
+    with open_source(spec) as source:
+        from omero_fast_region.render.model import ChannelSettings, RenderSettings
+
+        settings = RenderSettings(channels=(ChannelSettings(), ChannelSettings()))
+        descriptor = type("Descriptor", (), {"pixels": pixels_of(data, "uint16")})()
+        planes = svc.read_planes(source, descriptor, settings, 0, 0, svc.PlaneRegion(0, 0, 0, 40, 40), RenderQuery())
+    assert calls and calls[0][1] == [0, 1] and reads == [1, 1]  # one prefetch, before both reads
+    np.testing.assert_array_equal(planes[1], data[0, 1, 0, :40, :40])
