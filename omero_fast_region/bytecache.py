@@ -67,12 +67,6 @@ class ByteBoundedCache:
                     continue  # the first builder failed: try ourselves (and fail the same way)
             return self._build_and_insert(key, build, owner, pending)
 
-    def peek(self, key: Hashable) -> Any | None:
-        """The cached value of ``key``, or None: builds nothing, counts nothing, keeps its place."""
-        with self._lock:
-            entry = self._entries.get(key)
-        return entry[0] if entry is not None else None
-
     def _build_and_insert(self, key: Hashable, build: Callable[[], Any], owner: Hashable | None,
                           pending: Future) -> Any:
         try:

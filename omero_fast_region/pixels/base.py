@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
 
 import numpy as np
 
@@ -39,10 +38,6 @@ class PixelSource(ABC):
         """Planes ``z_start..z_end`` (inclusive) every ``step``, shape ``(n, h, w)`` for projections."""
         zs = range(z_start, z_end + 1, max(1, step))
         return np.stack([self.read_region(z, c, t, level, x, y, w, h) for z in zs])
-
-    def prefetch(self, z: int, channels: Sequence[int], t: int, level: int, x: int, y: int, w: int, h: int) -> None:
-        """A hint that these channels' region is read next: a source whose reads can wait on the
-        disk starts them together. Reads nothing itself; the default does nothing."""
 
     def close(self) -> None:
         """Release file handles. Idempotent."""

@@ -47,10 +47,6 @@ class LevelPlane:
     def nbytes(self) -> int:
         return self.array.nbytes
 
-    def has(self, cell: Cell) -> bool:
-        """Whether ``cell`` is decoded into :attr:`array` already."""
-        return self._filled.peek(cell) is not None
-
     def fill(self, cells: Sequence[Cell], decode: Callable[[Cell], np.ndarray]) -> None:
         """Make sure ``cells`` are decoded into :attr:`array` (waiting for other threads' decodes)."""
         tw, th = self.tile

@@ -12,7 +12,6 @@ import math
 import os
 import struct
 import weakref
-from typing import Sequence
 
 import numpy as np
 import tifffile
@@ -101,36 +100,15 @@ class OmeroPyramidSource(PixelSource):
     def tile_size(self, level: int = 0) -> tuple[int, int]:
         return self._level_tiles[level]
 
-    def _cells(self, level: int, x: int, y: int, w: int, h: int) -> list[tuple[int, int]]:
-        """The (row, column) of every tile the region touches."""
-        tw, th = self._level_tiles[level]
-        return [(row, col) for row in range(y // th, (y + h - 1) // th + 1) for col in range(x // tw, (x + w - 1) // tw + 1)]
-
-    def prefetch(self, z: int, channels: Sequence[int], t: int, level: int, x: int, y: int, w: int, h: int) -> None:
-        """``POSIX_FADV_WILLNEED`` on every code-stream of the region not decoded yet, for all
-        channels at once: on a cold page cache a 512² lossless tile is a few hundred kB, and the
-        disk then serves the channels' reads together instead of one after the other."""
-        advise = getattr(os, "posix_fadvise", None)
-        if advise is None:
-            return
-        cells = self._cells(level, x, y, w, h)
-        with self._fd.use() as fd:
-            for c in channels:
-                check_read(self, z, c, t, level, x, y, w, h)
-                plane = (t * self.size_c + c) * self.size_z + z
-                whole = DECODED.peek((self._owner, plane, level))
-                offsets, counts = self._tiles[plane]
-                for cell in cells:
-                    if (whole is not None and whole.has(cell)) or DECODED.peek((self._owner, plane, level, cell)) is not None:
-                        continue
-                    index = cell[0] * self._columns + cell[1]
-                    advise(fd, int(offsets[index]), int(counts[index]), os.POSIX_FADV_WILLNEED)
-
     def read_region(self, z: int, c: int, t: int, level: int, x: int, y: int, w: int, h: int) -> np.ndarray:
         check_read(self, z, c, t, level, x, y, w, h)
         plane = (t * self.size_c + c) * self.size_z + z
         tw, th = self._level_tiles[level]
-        cells = self._cells(level, x, y, w, h)
+        cells = [
+            (row, col)
+            for row in range(y // th, (y + h - 1) // th + 1)
+            for col in range(x // tw, (x + w - 1) // tw + 1)
+        ]
 
         def decode(cell: tuple[int, int]) -> np.ndarray:  # about 10 ms per 256² 16-bit tile at level 0
             return self._decode_tile(plane, level, cell)

@@ -173,13 +173,7 @@ def read_planes(
     if proj is None and not (0 <= z < pixels.size_z):
         raise BadRequest(f"z {z} out of range 0..{pixels.size_z - 1}")
     planes: list[np.ndarray | None] = [None] * len(settings.channels)
-    shown = shown_channels(settings)
-    if proj is None:
-        try:
-            source.prefetch(z, shown, t, region.level, region.x, region.y, region.w, region.h)
-        except Exception:  # noqa: BLE001 - only a hint: the read itself reports what is wrong
-            pass
-    for c in shown:
+    for c in shown_channels(settings):
         if proj is None:
             planes[c] = source.read_region(z, c, t, region.level, region.x, region.y, region.w, region.h)
             continue
