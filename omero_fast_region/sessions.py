@@ -11,8 +11,9 @@ connection the moment the key is written, deleted (logout) or expires. Every loo
 those messages (one non-blocking poll), so a logged-out session stops working for every
 request that starts after the logout was answered, as with the stock read. (Redis sends the push
 in the same event-loop pass as the writer's reply, possibly microseconds after it; only a read
-racing the logout itself can fall in between, as a stock read already in flight can.) An entry is also re-read after :data:`MAX_AGE_S` whatever
-happens, and a dropped connection forgets everything it was tracking.
+racing the logout itself can fall in between, as a stock read already in flight can.) An entry
+is also re-read after :data:`MAX_AGE_S` whatever happens, and a dropped connection forgets
+everything it was tracking.
 
 Only the standard layout is taken over: the ``cache`` session engine on a django-redis cache with
 one server and the default client and connection factory. Anything else (``cached_db``,
