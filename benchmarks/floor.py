@@ -120,13 +120,15 @@ def _other_encoders() -> dict:
 
 
 def wsgi_floor(paths: list[str], rounds: int, cookie: str | None) -> dict:
-    """CPU ms per request of the Django application called in process (no socket, no gunicorn)."""
+    """CPU ms per request of the served WSGI application called in process (no socket, no
+    gunicorn): Django's, with standalone mode's direct dispatch where the settings allow it."""
     from django.core.wsgi import get_wsgi_application
 
+    from omero_fast_region.direct_dispatch import DirectDispatch
     from omero_fast_region.malloc_tuning import raise_mmap_threshold
 
     raise_mmap_threshold()
-    app = get_wsgi_application()
+    app = DirectDispatch(get_wsgi_application())
     statuses: dict[str, int] = {}
     cpu, wall, faults = [], [], []
     for rnd in range(rounds + 1):

@@ -1,4 +1,6 @@
-"""WSGI entry point of standalone mode (``omero-fast-region serve`` runs it under gunicorn)."""
+"""WSGI entry point of standalone mode (``omero-fast-region serve`` runs it under gunicorn).
+
+Django's application, with the app's endpoints dispatched directly (:mod:`.direct_dispatch`)."""
 
 import os
 
@@ -6,4 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omero_fast_region.standalone_se
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()  # apps.ready() tunes the allocator
+from omero_fast_region.direct_dispatch import DirectDispatch  # noqa: E402
+
+application = DirectDispatch(get_wsgi_application())  # apps.ready() tunes the allocator

@@ -1,0 +1,125 @@
+"""Standalone mode's WSGI application: the app's own endpoints without Django's request cycle.
+
+In ``omero-fast-region serve`` every tile went through Django's whole handler: the
+``request_started``/``request_finished`` signals, URL resolution, the middleware chain and the
+response conversion, about as much CPU as the app's own view wrapper (docs/benchmarks.md,
+finding 23). Standalone settings have no database, a local-memory cache and only
+``CommonMiddleware``, so for a ``GET`` whose path resolves to one of the app's endpoints (the
+views ``views.endpoint.fast_endpoint`` marks) none of that changes the answer. :class:`DirectDispatch`
+then calls the view itself and answers as Django would: the same status, headers
+(``Content-Length`` as ``CommonMiddleware`` adds it) and body, with ``DisallowedHost``,
+``Http404`` and ``SuspiciousOperation`` turned into responses by Django's own
+``convert_exception_to_response``. Every other request, and every request when the settings are
+not that simple (:func:`direct_dispatch_safe`), goes to Django's handler unchanged. Hosted mode
+never sees this: OMERO.web's WSGI application is its own.
+"""
+
+from __future__ import annotations
+
+import weakref
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+
+from django.conf import settings
+from django.core import signals
+from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIRequest, get_path_info, get_script_name
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, get_resolver, set_script_prefix
+
+#: middleware that leaves a resolved ``GET`` of an endpoint as the view answered it, except for
+#: ``Content-Length`` (added here the same way); APPEND_SLASH and PREPEND_WWW act on other paths
+PASSIVE_MIDDLEWARE = ("django.middleware.common.CommonMiddleware",)
+#: Django's own receivers of the request signals: database connections, cache clients and the
+#: per-request URLconf (which the direct path never sets)
+HOUSEKEEPING_RECEIVERS = {
+    "django.db.close_old_connections", "django.db.reset_queries", "django.core.cache.close_caches",
+    "django.core.handlers.base.reset_urlconf",
+}
+#: cache backends whose ``close()`` does nothing
+PASSIVE_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+#: paths remembered with their endpoint (or with None: not one of ours)
+RESOLVED_PATHS = 4096
+
+View = Callable[[HttpRequest], HttpResponseBase]
+
+
+def _receiver_names(signal: signals.Signal) -> set[str]:
+    names = set()
+    for entry in signal.receivers:
+        receiver = entry[1]
+        if isinstance(receiver, weakref.ReferenceType):
+            receiver = receiver()
+        names.add(f"{getattr(receiver, '__module__', '')}.{getattr(receiver, '__qualname__', repr(receiver))}")
+    return names
+
+
+def direct_dispatch_safe() -> bool:
+    """Whether skipping Django's request cycle changes nothing: no middleware but
+    :data:`PASSIVE_MIDDLEWARE`, no database, caches whose ``close()`` is a no-op, and no receiver
+    of the request signals but Django's own housekeeping."""
+    if any(name not in PASSIVE_MIDDLEWARE for name in settings.MIDDLEWARE):
+        return False
+    if getattr(settings, "DISALLOWED_USER_AGENTS", None):
+        return False
+    if any(db.get("ENGINE", "django.db.backends.dummy") != "django.db.backends.dummy"
+           for db in settings.DATABASES.values()):
+        return False
+    if any(cache.get("BACKEND") not in PASSIVE_CACHES for cache in settings.CACHES.values()):
+        return False
+    receivers = _receiver_names(signals.request_started) | _receiver_names(signals.request_finished)
+    return receivers <= HOUSEKEEPING_RECEIVERS
+
+
+class DirectDispatch:
+    """A WSGI application: the app's endpoints called directly, everything else by ``django_app``."""
+
+    def __init__(self, django_app: Callable[..., Iterable[bytes]]) -> None:
+        self.django_app = django_app
+        self.enabled = direct_dispatch_safe()
+        self.endpoint_for = lru_cache(maxsize=RESOLVED_PATHS)(_endpoint_for)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if not self.enabled or environ.get("REQUEST_METHOD") != "GET":
+            return self.django_app(environ, start_response)
+        view = self.endpoint_for(get_path_info(environ) or "/")
+        if view is None:
+            return self.django_app(environ, start_response)
+        set_script_prefix(get_script_name(environ))
+        response = view(WSGIRequest(environ))
+        if response.streaming:  # not an image endpoint's answer; Django would do the same
+            start_response(_status(response), _headers(response))
+            return response  # type: ignore[return-value]
+        body = response.content
+        if not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(body))
+        start_response(_status(response), _headers(response))
+        if response._resource_closers:  # a file the view opened; close() also sends request_finished
+            response.close()
+        return [body]
+
+
+def _endpoint_for(path: str) -> View | None:
+    """The app's view for ``path`` with its URL arguments bound and Django's exception-to-response
+    conversion around it; None when the path is not one of the app's endpoints."""
+    try:
+        match = get_resolver().resolve(path)
+    except Resolver404:
+        return None
+    if not getattr(match.func, "fast_region_endpoint", None):
+        return None
+    func, args, kwargs = match.func, match.args, match.kwargs
+
+    def endpoint(request: HttpRequest) -> HttpResponseBase:
+        request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it: DisallowedHost is a 400
+        return func(request, *args, **kwargs)
+
+    return convert_exception_to_response(endpoint)
+
+
+def _status(response: HttpResponseBase) -> str:
+    return f"{response.status_code} {response.reason_phrase}"
+
+
+def _headers(response: HttpResponseBase) -> list[tuple[str, str]]:
+    return [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())]
