@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep", type=_names, help="workloads swept over every concurrency; others run at 2× workers "
                                                       "(default: all swept)")
     parser.add_argument("--deployments", type=_names,
-                        help="comma list of standalone-sync, standalone-gthread, hosted-sync, hosted-gthread")
+                        help="comma list of (standalone|hosted)-(keepalive|sync|gthread) (default: all six)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--no-ab", action="store_true", help="skip the ab render_thumbnail runs")

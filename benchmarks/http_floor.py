@@ -1,6 +1,6 @@
 """The HTTP floor: what gunicorn itself costs per request, with an application that does nothing.
 
-The same gunicorn command line as the product (``cli.gunicorn_argv``: sync or gthread workers,
+The same gunicorn command line as the product (``cli.gunicorn_argv``: keep-alive, sync or gthread workers,
 access log on stdout), the same load (``wrk``, keep-alive, on loopback) and the same CPU accounting
 (``ProcessSampler``), serving a constant body the size of a typical tile. What a product request
 costs beyond this and beyond the in-process floor is Django, OMERO.web and the app's wrapper.
@@ -27,12 +27,14 @@ def application(environ: dict, start_response) -> list[bytes]:
 
 
 #: variant -> (gunicorn worker class, access log on)
-VARIANTS = {"access_log": ("sync", True), "no_access_log": ("sync", False), "gthread_access_log": ("gthread", True)}
+VARIANTS = {"access_log": ("sync", True), "no_access_log": ("sync", False), "gthread_access_log": ("gthread", True),
+            "keepalive_access_log": ("keepalive", True)}
 
 
 def measure_http_floor(workers: int = 2, connections: int = 4, seconds: float = 5.0, threads: int = 4) -> dict:
     """CPU ms per request of gunicorn serving :func:`application`: sync workers with the access log on
-    and off, and gthread workers (``threads`` each) as the gthread deployments run."""
+    and off, gthread workers (``threads`` each) and ``serve``'s keep-alive workers as those
+    deployments run."""
     out = {}
     for variant, (worker_class, access_log) in VARIANTS.items():
         server = GunicornServer(Deployment("standalone", worker_class, workers, threads),

@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from omero_fast_region.cli import gunicorn_argv
+from omero_fast_region.cli import DEFAULT_KEEPALIVE_S, gunicorn_argv
 from omero_fast_region.loopback import free_port, wait_for_port
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -110,7 +110,7 @@ class Deployment:
     """How the product is served: which settings, which gunicorn worker class."""
 
     mode: str  # standalone | hosted
-    worker_class: str  # sync | gthread
+    worker_class: str  # keepalive | sync | gthread
     workers: int = 2
     threads: int = 4  # gthread only
 
@@ -131,8 +131,11 @@ class GunicornServer(ManagedProcess):
         # standalone keeps the access log on, as ``serve`` does (it is part of what a request
         # costs); no control socket: gunicorn's default one is shared by every instance of the
         # user (~/.gunicorn/)
+        # sync: gunicorn's own worker, a connection per request (``serve --keepalive 0``)
+        keepalive = 0 if deployment.worker_class == "sync" else DEFAULT_KEEPALIVE_S
         argv = gunicorn_argv(f"127.0.0.1:{self.port}", deployment.workers, threads,
-                             extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"])
+                             extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"],
+                             keepalive=keepalive)
         if wsgi:
             argv[argv.index("omero_fast_region.wsgi:application")] = wsgi
         if access_log is None:

@@ -25,6 +25,13 @@ def _point(results: dict, deployment: str, workload: str, connections: int) -> d
     return next((p for p in points if p["connections"] == connections), None)
 
 
+def _served(results: dict, mode: str) -> str:
+    """The deployment of ``mode`` set beside the floor: ``serve``'s keep-alive workers, else sync."""
+    workers = results["options"]["workers"]
+    names = [f"{mode}-{worker}-{workers}w" for worker in ("keepalive", "sync")]
+    return next((n for n in names if n in results["deployments"]), names[-1])
+
+
 def _floor_cpu(results: dict, workload: str, tier: str) -> float | None:
     entry = results.get("floor", {}).get(workload, {})
     if tier == "stages":
@@ -156,12 +163,12 @@ def _floor_tables(results: dict) -> list[str]:
     floor = results.get("floor")
     if not floor:
         return []
+    served, hosted = _served(results, "standalone"), _served(results, "hosted")
     lines = ["", "### In-process floor (CPU ms per request, mean; one process, warm)", "",
              "| workload | prepare | read | render | encode (Pillow) | stages total | faults/req | simplejpeg encode | "
-             "standalone Django in process | gunicorn standalone-sync | OMERO.web in process | gunicorn hosted-sync |",
+             f"standalone Django in process | gunicorn {served} | OMERO.web in process | gunicorn {hosted} |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     workers = results["options"]["workers"]
-    served, hosted = f"standalone-sync-{workers}w", f"hosted-sync-{workers}w"
     hosted_floor = results["deployments"].get(hosted, {}).get("wsgi_floor", {})
     for workload, entry in floor.items():
         cpu = entry.get("stages", {}).get("cpu_ms", {})
@@ -186,6 +193,9 @@ def _floor_tables(results: dict) -> list[str]:
         if "gthread_access_log" in http:
             lines[-1] += (f" gthread workers ({http['threads']} threads each), access log on: "
                           f"{http['gthread_access_log']['cpu_ms_per_request']:.3f} ms.")
+        if "keepalive_access_log" in http:
+            lines[-1] += (f" `serve`'s keep-alive workers (one connection kept per client), access log on: "
+                          f"{http['keepalive_access_log']['cpu_ms_per_request']:.3f} ms.")
     return lines
 
 
@@ -264,12 +274,12 @@ def plot(results: dict, path: Path = PLOT) -> None:
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     workers = results["options"]["workers"]
-    served = f"standalone-sync-{workers}w"
+    served = _served(results, "standalone")
     names = [w for w in results.get("floor", {}) if _point(results, served, w, 2 * workers)]
     xs = range(len(names))
     bars = [("stages (in process)", [(_floor_cpu(results, w, "stages") or 0) for w in names]),
             ("Django, in process", [(_floor_cpu(results, w, "wsgi") or 0) for w in names]),
-            ("gunicorn sync", [_point(results, served, w, 2 * workers)["cpu_ms_per_request"] for w in names])]
+            (f"gunicorn {served.split('-')[1]}", [_point(results, served, w, 2 * workers)["cpu_ms_per_request"] for w in names])]
     width = 0.27
     for i, (label, values) in enumerate(bars):
         ax_cpu.bar([x + (i - 1) * width for x in xs], values, width, label=label)

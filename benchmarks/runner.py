@@ -34,8 +34,7 @@ class Options:
     concurrency: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 32])
     workloads: list[str] | None = None  # None: all
     sweep_workloads: list[str] | None = None  # workloads swept over every concurrency; others at 2× workers
-    deployments: list[str] = field(default_factory=lambda: ["standalone-sync", "standalone-gthread",
-                                                            "hosted-sync", "hosted-gthread"])
+    deployments: list[str] = field(default_factory=lambda: list(DEPLOYMENTS))
     workers: int = 2
     threads: int = 4
     ab: bool = True
@@ -48,14 +47,25 @@ class Options:
 
     @classmethod
     def quick_defaults(cls) -> "Options":
-        return cls(quick=True, seconds=2.0, warmup_seconds=1.0, concurrency=[2], deployments=["standalone-sync", "hosted-sync"],
+        return cls(quick=True, seconds=2.0, warmup_seconds=1.0, concurrency=[2], deployments=["standalone-keepalive", "hosted-keepalive"],
                    ab_requests=200, ab_concurrency=[20], floor_rounds=1, overhead_pairs=1)
+
+
+#: gunicorn worker classes: ``serve``'s keep-alive worker, gunicorn's sync (``--keepalive 0``), gthread
+WORKER_CLASSES = ("keepalive", "sync", "gthread")
+#: the full run's deployments, the recommended one of each mode first
+DEPLOYMENTS = tuple(f"{mode}-{worker}" for mode in ("standalone", "hosted") for worker in WORKER_CLASSES)
+
+
+def _in_process_twin(options: "Options") -> str:
+    """The hosted worker class beside whose served figures the in-process OMERO.web floor is stored."""
+    return next((w for w in ("keepalive", "sync") if f"hosted-{w}" in options.deployments), "sync")
 
 
 def parse_deployment(name: str, workers: int, threads: int) -> Deployment:
     mode, worker_class = name.split("-", 1)
-    if mode not in ("standalone", "hosted") or worker_class not in ("sync", "gthread"):
-        raise ValueError(f"unknown deployment {name!r} (standalone|hosted)-(sync|gthread)")
+    if mode not in ("standalone", "hosted") or worker_class not in WORKER_CLASSES:
+        raise ValueError(f"unknown deployment {name!r} (standalone|hosted)-({'|'.join(WORKER_CLASSES)})")
     return Deployment(mode, worker_class, workers, threads)
 
 
@@ -333,7 +343,7 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
         overhead = next((w for w in workloads if w.name == OVERHEAD_WORKLOAD), None)
         if options.floor and overhead is not None and overhead.name in out["workloads"]:
             out["paired_overhead"] = paired_overhead(options, server, overhead, headers, extra_pids, data)
-        if hosted is not None and options.floor and deployment.worker_class == "sync":
+        if hosted is not None and options.floor and deployment.worker_class == _in_process_twin(options):
             out["wsgi_floor"] = hosted_wsgi_floor(options, hosted, workloads, out["skipped"])
     return out
 

@@ -62,23 +62,43 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def gunicorn_argv(bind: str, workers: int, threads: int, extra: Sequence[str] = ()) -> list[str]:
-    """The gunicorn command line of standalone mode (sync workers, gthread when threads > 1)."""
+#: the worker class ``serve`` runs with one thread per worker and keep-alive on
+KEEPALIVE_WORKER = "omero_fast_region.keepalive_worker.KeepAliveWorker"
+#: seconds an idle client connection stays open by default (gunicorn's own default)
+DEFAULT_KEEPALIVE_S = 2
+
+
+def gunicorn_argv(bind: str, workers: int, threads: int, extra: Sequence[str] = (),
+                  keepalive: int = DEFAULT_KEEPALIVE_S) -> list[str]:
+    """The gunicorn command line of standalone mode.
+
+    One thread per worker: :class:`~omero_fast_region.keepalive_worker.KeepAliveWorker` (gunicorn's
+    ``sync`` worker when ``keepalive`` is 0); more than one: ``gthread``.
+    """
     argv = [
         sys.executable, "-m", "gunicorn", "omero_fast_region.wsgi:application",
         "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
         # gunicorn >= 23 opens one control socket per user; two servers would fight over it
         "--no-control-socket",
+        "--keep-alive", str(keepalive),
     ]
     if threads > 1:
         argv += ["--worker-class", "gthread", "--threads", str(threads)]
+    elif keepalive > 0:
+        argv += ["--worker-class", KEEPALIVE_WORKER]
     return argv + list(extra)
+
+
+def _keepalive_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keepalive", type=int, default=DEFAULT_KEEPALIVE_S, metavar="SECONDS",
+                        help="seconds an idle client connection stays open (default %(default)s; "
+                             "0: a connection per request, gunicorn's sync worker)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a catalog through gunicorn (replaces this process)."""
     _use_catalog(args.catalog)
-    argv = gunicorn_argv(args.bind, args.workers, args.threads)
+    argv = gunicorn_argv(args.bind, args.workers, args.threads, keepalive=args.keepalive)
     host, _, port = args.bind.rpartition(":")
     print(f"omero-fast-region: serving {args.catalog} at http://{host or '127.0.0.1'}:{port}/", flush=True)
     os.execv(sys.executable, argv)
@@ -120,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="demo-data", help="folder of the sample image set (default: ./demo-data)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
+    _keepalive_argument(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="serve a local catalog through gunicorn (standalone mode)")
@@ -127,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bind", default="127.0.0.1:8000")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)")
+    _keepalive_argument(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("render", help="run URL paths through the view stack in process")

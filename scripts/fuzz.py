@@ -301,8 +301,11 @@ class Server:
         gunicorn_args = ["--no-control-socket", *(extra or [])]
         if worker_class == "gthread":
             self.argv += ["--threads", str(max(2, threads))]
-        elif worker_class != "sync":
-            gunicorn_args += ["--worker-class", worker_class, "--worker-connections", str(max(2, threads) * 25)]
+        elif worker_class != "keepalive":  # keepalive: serve's default
+            # serve names no worker class then (gunicorn's sync), so the one in GUNICORN_CMD_ARGS applies
+            self.argv += ["--keepalive", "0"]
+            if worker_class != "sync":
+                gunicorn_args += ["--worker-class", worker_class, "--worker-connections", str(max(2, threads) * 25)]
         self.env = dict(os.environ, **(env or {}))
         if gunicorn_args:
             self.env["GUNICORN_CMD_ARGS"] = " ".join(gunicorn_args)
@@ -482,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-seconds", type=float, default=600.0)
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread", "gevent"])
+    parser.add_argument("--worker-class", default="gthread", choices=["keepalive", "sync", "gthread", "gevent"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
 

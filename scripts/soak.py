@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread", "gevent"])
+    parser.add_argument("--worker-class", default="gthread", choices=["keepalive", "sync", "gthread", "gevent"])
     parser.add_argument("--rss-growth", type=float, default=0.10)
     parser.add_argument("--fd-growth", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)

@@ -33,7 +33,7 @@ def quick_results(tmp_path_factory) -> dict:
 def test_quick_run_reports_every_measurement_with_no_failed_request(quick_results):
     results = quick_results
     assert {"machine", "loadavg_start", "loadavg_end", "deployments", "floor", "workloads"} <= set(results)
-    standalone = results["deployments"]["standalone-sync-2w"]
+    standalone = results["deployments"]["standalone-keepalive-2w"]
     assert set(standalone["workloads"]) == set(WORKLOADS.split(","))
     for points in standalone["workloads"].values():
         (point,) = points
@@ -55,15 +55,15 @@ def test_quick_run_reports_every_measurement_with_no_failed_request(quick_result
     # the in-situ floor: the Server-Timing cpu of the same workers' images, beside the load
     assert len(paired["in_situ"]["floor_ms"]) == 1 and paired["in_situ"]["floor_median_ms"] > 0
     http = results["http_floor"]
-    for variant in ("access_log", "no_access_log", "gthread_access_log"):
+    for variant in ("access_log", "no_access_log", "gthread_access_log", "keepalive_access_log"):
         assert http[variant]["requests"] > 0 and http[variant]["cpu_ms_per_request"] > 0
 
 
 @pytest.mark.integration
 def test_quick_run_runs_or_explains_the_hosted_mode(quick_results):
-    hosted = quick_results["deployments"].get("hosted-sync-2w")
+    hosted = quick_results["deployments"].get("hosted-keepalive-2w")
     if hosted is None:
-        assert "hosted-sync-2w" in quick_results["skipped"]
+        assert "hosted-keepalive-2w" in quick_results["skipped"]
     else:
         assert all(p["non2xx"] == 0 for pts in hosted["workloads"].values() for p in pts)
         # warm tiles need no Redis (stock reads the session once per request): sessions come from the

@@ -1,5 +1,6 @@
-"""Real gunicorn on loopback: the short fuzz (~500 requests), the short soak (~20 s), and every
-worker class OMERO.web documents (sync, gthread, gevent) serving concurrent NGFF tiles (zarr 3
+"""Real gunicorn on loopback: the short fuzz (~500 requests; gthread, and ``serve``'s keep-alive
+worker, whose connections the fuzz reuses), the short soak (~20 s), and ``serve``'s keep-alive
+worker and every worker class OMERO.web documents (sync, gthread, gevent) serving concurrent NGFF tiles (zarr 3
 runs its own asyncio loop in a thread; under gevent's monkey-patching reads must neither
 deadlock nor serialise the worker). Servers are stopped (process group) whatever happens."""
 
@@ -11,6 +12,8 @@ import threading
 import time
 
 import pytest
+
+from omero_fast_region.cli import KEEPALIVE_WORKER
 
 from .conftest import KNOWN_LOGGED_BUGS, load_script
 from .imageset import ids_of
@@ -58,9 +61,10 @@ def overlapping(intervals: list[tuple[float, float]]) -> int:
                if any(s1 < e2 and s2 < e1 for j, (s2, e2) in enumerate(intervals) if j != i))
 
 
-def test_short_fuzz_against_gunicorn(fuzz_module, hardening_catalog):
+@pytest.mark.parametrize("worker_class", ["gthread", "keepalive"])
+def test_short_fuzz_against_gunicorn(fuzz_module, hardening_catalog, worker_class):
     images, shapes = ids_of(hardening_catalog)
-    with fuzz_module.Server(str(hardening_catalog), "gthread", workers=2, threads=4) as server:
+    with fuzz_module.Server(str(hardening_catalog), worker_class, workers=2, threads=4) as server:
         report = fuzz_module.run_fuzz(server.url, 500, seed=7, image_ids=images, shape_ids=shapes,
                                       concurrency=4, max_seconds=240)
         assert server.proc.poll() is None, "the server died"
@@ -91,11 +95,13 @@ def ngff_only_catalog(catalog):
     return path
 
 
+#: how gunicorn's log names a worker class
+WORKER_CLASS_NAMES = {"keepalive": KEEPALIVE_WORKER}
 HEAVY = "/webgateway/render_image_region/2/0/0/?region=0,0,1024,768&format=png"
 LIGHT = "/webgateway/render_image_region/2/0/0/?tile=1,{x},0"
 
 
-@pytest.mark.parametrize("worker_class", ["sync", "gthread", "gevent"])
+@pytest.mark.parametrize("worker_class", ["keepalive", "sync", "gthread", "gevent"])
 def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_catalog, worker_class):
     if worker_class == "gevent":
         pytest.importorskip("gevent")
@@ -123,9 +129,11 @@ def test_each_worker_class_serves_concurrent_ngff_tiles(fuzz_module, hardening_c
             thread.join(timeout=120)
         assert not any(t.is_alive() for t in heavy + light), f"{worker_class}: requests hung (deadlock?)"
         assert server.proc.poll() is None
+    # the worker class asked for is the one that ran
+    assert f"Using worker: {WORKER_CLASS_NAMES.get(worker_class, worker_class)}\n" in server.log_text()
     assert all(r == (200, True) for r in results["heavy"] + results["light"]), results
     assert len(intervals) == 16, "every answer carries Server-Timing"
-    if worker_class != "sync":  # one sync worker answers one request at a time by design
+    if worker_class not in ("sync", "keepalive"):  # one such worker answers one request at a time by design
         # not serialised: the server worked on several requests at once (their server-side
         # intervals overlap). Which request finishes first depends on the machine's load, so
         # the order of answers is not asserted.

@@ -1,0 +1,245 @@
+"""A gunicorn worker class: the sync worker's single thread, with HTTP keep-alive.
+
+gunicorn's ``sync`` worker closes the connection after every response, so each tile costs a TCP
+connection: accept, a socket, the close, and on the client's side a handshake. Its keep-alive
+worker, ``gthread``, pays instead in threads: a hand-off to a pool and back per request and a GIL
+shared with the render, which made a tile cost more CPU than the connection it saves
+(docs/benchmarks.md, finding 24). This worker keeps the sync worker's model (one thread, one
+request at a time, the render never shares the GIL) and keeps connections open between requests:
+
+* one selector holds the listening sockets and every open client connection; whichever is
+  readable first is served next, so an idle kept connection costs a file descriptor and nothing
+  else, and never holds the worker (a sync worker waiting on a kept connection would);
+* a connection is read only once it is readable, so a client that connects and sends nothing
+  does not block the worker as it blocks a sync worker until the arbiter's timeout;
+* a connection is kept while the client asks for it (HTTP/1.1, or 1.0 with ``keep-alive``) and
+  the response allows it, at most ``keepalive`` seconds idle (gunicorn's setting, default 2;
+  0 closes after every response, exactly as ``sync``) and at most ``worker_connections`` per
+  worker; pipelined bytes already read are served without waiting for the socket;
+* ``max_requests``, graceful stop, the access log, ``pre_request``/``post_request`` hooks and
+  error pages are gunicorn's own (the request is run by :meth:`handle_request`, which follows
+  ``SyncWorker.handle_request`` apart from the connection decision).
+
+As with ``sync``, a client that stalls in the middle of a request holds the worker until it
+sends more or the arbiter's ``timeout`` restarts it: put nginx (or another buffering proxy) in
+front, as gunicorn recommends for sync workers. TLS connections are served one request each.
+
+Use it with ``--worker-class omero_fast_region.keepalive_worker.KeepAliveWorker`` (``serve``
+does by default; inside OMERO.web: ``omero config set omero.web.wsgi_worker_class
+omero_fast_region.keepalive_worker.KeepAliveWorker``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import socket
+import ssl
+import sys
+import time
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from gunicorn import http, sock, util
+from gunicorn.http import wsgi
+from gunicorn.workers.sync import SyncWorker
+
+#: how long a new connection may take to send its first request, and a body the application left
+#: unread to drain, before the connection is closed
+DATA_TIMEOUT_S = 5.0
+
+_PIPE = object()  # the selector key data of the arbiter's wake-up pipe
+
+
+class _Connection:
+    """One accepted client connection and its request parser (which buffers read-ahead bytes)."""
+
+    __slots__ = ("client", "addr", "listener", "server", "parser", "idle_until")
+
+    def __init__(self, client: socket.socket, addr: Any, listener: Any, server: Any) -> None:
+        self.client = client
+        self.addr = addr
+        self.listener = listener
+        self.server = server
+        self.parser: Any = None
+        self.idle_until = 0.0
+
+    def buffered(self) -> bool:
+        """Whether bytes of a next request were already read (pipelining, a drained body)."""
+        return bool(self.parser is not None and self.parser.unreader.buf.getvalue())
+
+
+class KeepAliveWorker(SyncWorker):
+    """gunicorn's sync worker with keep-alive connections, served from one selector (see module doc)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._selector: selectors.BaseSelector | None = None
+        #: open client connections by file descriptor, least recently active first
+        self._open: OrderedDict[int, _Connection] = OrderedDict()
+        self._keepalive = float(self.cfg.keepalive or 0) if not self.cfg.is_ssl else 0.0
+        self._max_open = max(1, int(self.cfg.worker_connections))
+        if self._keepalive and not hasattr(http.parser.Parser, "finish_body"):
+            # gunicorn < 23 cannot drain an unread body without waiting for the next request
+            self.log.warning("this gunicorn is too old for kept connections; closing after every response")
+            self._keepalive = 0.0
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if "h2" in getattr(self.cfg, "http_protocols", ()):
+            self.log.warning("HTTP/2 is not supported by the keep-alive worker; serving HTTP/1.1 only.")
+        timeout = self.timeout or 0.5
+        selector = self._selector = selectors.DefaultSelector()
+        for listener in self.sockets:
+            listener.setblocking(False)
+            selector.register(listener, selectors.EVENT_READ, listener)
+        selector.register(self.PIPE[0], selectors.EVENT_READ, _PIPE)
+        try:
+            while self.alive:
+                self.notify()
+                try:
+                    events = selector.select(self._wait_s(timeout))
+                except OSError as exc:
+                    if exc.errno != errno.EINTR:
+                        raise
+                    continue
+                for key, _ in events:
+                    if key.data is _PIPE:
+                        os.read(self.PIPE[0], 1)
+                    elif isinstance(key.data, _Connection):
+                        self._serve(key.data)
+                    else:
+                        self._accept(key.data)
+                    if not self.alive:
+                        break
+                self._close_idle(time.monotonic())
+                if not self.is_parent_alive():
+                    return
+        finally:
+            for conn in list(self._open.values()):
+                self._close(conn)
+            selector.close()
+
+    def _wait_s(self, timeout: float) -> float:
+        """How long the selector may sleep: the notify interval, or until the oldest idle connection expires."""
+        wait = timeout / 2.0
+        if self._open:
+            oldest = next(iter(self._open.values()))
+            wait = min(wait, max(0.0, oldest.idle_until - time.monotonic()))
+        return wait
+
+    def _accept(self, listener: Any) -> None:
+        try:
+            client, addr = listener.accept()
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return  # another worker took it
+            raise
+        client.setblocking(True)
+        util.close_on_exec(client)
+        conn = _Connection(client, addr, listener, listener.getsockname())
+        self._open[client.fileno()] = conn
+        conn.idle_until = time.monotonic() + max(self._keepalive, DATA_TIMEOUT_S)
+        assert self._selector is not None
+        self._selector.register(client, selectors.EVENT_READ, conn)
+
+    def _close_idle(self, now: float) -> None:
+        while self._open:
+            conn = next(iter(self._open.values()))
+            if conn.idle_until > now:
+                return
+            self._close(conn)
+
+    def _close(self, conn: _Connection) -> None:
+        fd = conn.client.fileno()
+        if fd >= 0 and self._open.pop(fd, None) is not None and self._selector is not None:
+            self._selector.unregister(conn.client)
+        util.close_graceful(conn.client)
+
+    # -- one connection --------------------------------------------------------------------
+
+    def _serve(self, conn: _Connection) -> None:
+        """Answer the request(s) waiting on ``conn``; keep it open after if both sides allow."""
+        keep = self._answer(conn)
+        while keep and self.alive and conn.buffered():
+            keep = self._answer(conn)
+        if keep and self.alive:
+            conn.idle_until = time.monotonic() + self._keepalive
+            self._open.move_to_end(conn.client.fileno())
+        else:
+            self._close(conn)
+
+    def _answer(self, conn: _Connection) -> bool:
+        """One request on ``conn`` (the sync worker's ``handle``, minus the close); True: keep it open."""
+        req = None
+        try:
+            if conn.parser is None:
+                if self.cfg.is_ssl:
+                    conn.client = sock.ssl_wrap_socket(conn.client, self.cfg)
+                conn.parser = http.get_parser(self.cfg, conn.client, conn.addr)
+            req = next(conn.parser)
+            if not self.handle_request(conn, req):
+                return False
+            return bool(conn.parser.finish_body(deadline=time.monotonic() + DATA_TIMEOUT_S))
+        except http.errors.NoMoreData as exc:
+            self.log.debug("Ignored premature client disconnection. %s", exc)
+        except StopIteration as exc:
+            self.log.debug("Closing connection. %s", exc)
+        except ssl.SSLError as exc:
+            if exc.args[0] != ssl.SSL_ERROR_EOF:
+                self.log.debug("Error processing SSL request.")
+                self.handle_error(req, conn.client, conn.addr, exc)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+            else:
+                self.log.debug("Ignoring %s", errno.errorcode.get(exc.errno or 0, exc))
+        except BaseException as exc:  # noqa: BLE001 - gunicorn's own error page, as the sync worker
+            self.handle_error(req, conn.client, conn.addr, exc)
+        return False
+
+    def handle_request(self, conn: _Connection, req: Any) -> bool:  # type: ignore[override]
+        """Run the WSGI application for ``req``; True when the connection may serve another request."""
+        environ: dict = {}
+        resp = None
+        try:
+            self.cfg.pre_request(self, req)
+            request_start = datetime.now()
+            resp, environ = wsgi.create(req, conn.client, conn.addr, conn.server, self.cfg)
+            self.nr += 1
+            if self.nr >= self.max_requests:
+                if self.alive:
+                    self.log.info("Autorestarting worker after current request.")
+                self.alive = False
+            if not self.alive or not self._keepalive or len(self._open) > self._max_open:
+                resp.force_close()
+            respiter = self.wsgi(environ, resp.start_response)
+            try:
+                if isinstance(respiter, environ["wsgi.file_wrapper"]):
+                    resp.write_file(respiter)
+                else:
+                    for item in respiter:
+                        resp.write(item)
+                resp.close()
+            finally:
+                self.log.access(resp, req, environ, datetime.now() - request_start)
+                if hasattr(respiter, "close"):
+                    respiter.close()
+            return not resp.should_close()
+        except OSError:
+            util.reraise(*sys.exc_info())
+        except (Exception, SystemExit):
+            if resp and resp.headers_sent:
+                # the response has started: a 500 on the same socket would corrupt it
+                self.log.exception("Error handling request")
+                raise StopIteration()
+            raise
+        finally:
+            try:
+                self.cfg.post_request(self, req, environ, resp)
+            except Exception:  # noqa: BLE001 - as gunicorn's workers
+                self.log.exception("Exception in post_request hook")
+        return False  # not reached: every path above returns or raises

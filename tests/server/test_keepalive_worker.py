@@ -1,0 +1,256 @@
+"""``serve``'s gunicorn worker (``keepalive_worker.KeepAliveWorker``), in real gunicorn on loopback.
+
+Raw sockets, so what is asserted is what goes over the wire: which responses keep the connection,
+when the server closes it, and that a kept (or silent) connection never stops the worker serving
+others. The application is ``keepalive_app``: it answers with its path and the worker's pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from omero_fast_region.cli import KEEPALIVE_WORKER, gunicorn_argv
+from omero_fast_region.loopback import free_port, wait_for_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Gunicorn:
+    """gunicorn with the keep-alive worker serving ``keepalive_app``; extra command-line options."""
+
+    def __init__(self, *options: str, workers: int = 1) -> None:
+        self.port = free_port()
+        self.argv = [sys.executable, "-m", "gunicorn", "tests.server.keepalive_app:application",
+                     "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", KEEPALIVE_WORKER,
+                     "--no-control-socket", "--timeout", "30", *options]
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        self.proc = subprocess.Popen(self.argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        wait_for_port(self.port, self.proc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc.stdout.close()  # type: ignore[union-attr]
+
+    def connect(self) -> "Client":
+        return Client(socket.create_connection(("127.0.0.1", self.port), timeout=10))
+
+
+class Client:
+    """One client connection; reads whole responses (Content-Length bodies)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, raw: bytes) -> None:
+        self.sock.sendall(raw)
+
+    def get(self, path: str, headers: str = "", version: str = "1.1") -> tuple[int, dict[str, str], bytes]:
+        self.send(f"GET {path} HTTP/{version}\r\nHost: t\r\n{headers}\r\n".encode())
+        return self.response()
+
+    def response(self) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(self.buf) < length:
+            self._fill()
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return int(lines[0].split()[1]), headers, body
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed by the server")
+        self.buf += chunk
+
+    def closed_by_server(self, within: float = 5.0) -> bool:
+        """Whether the server closes the connection (EOF) within ``within`` seconds, sending nothing more."""
+        self.sock.settimeout(within)
+        try:
+            return self.sock.recv(1) == b""
+        except (socket.timeout, TimeoutError):
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Gunicorn("--keep-alive", "5") as running:
+        yield running
+
+
+def test_serve_runs_the_keepalive_worker_unless_keepalive_is_zero_or_threads_are_asked():
+    assert gunicorn_argv("127.0.0.1:1", 2, 1)[-2:] == ["--worker-class", KEEPALIVE_WORKER]
+    plain = gunicorn_argv("127.0.0.1:1", 2, 1, keepalive=0)
+    assert "--worker-class" not in plain and plain[plain.index("--keep-alive") + 1] == "0"  # gunicorn's sync
+    assert gunicorn_argv("127.0.0.1:1", 2, 4)[-4:] == ["--worker-class", "gthread", "--threads", "4"]
+
+
+def test_one_connection_serves_many_requests(server):
+    client = server.connect()
+    answers = [client.get(f"/tile/{i}") for i in range(20)]
+    client.close()
+    assert [status for status, _, _ in answers] == [200] * 20
+    assert [body.split()[0] for _, _, body in answers] == [f"/tile/{i}".encode() for i in range(20)]
+    assert all(headers.get("connection", "keep-alive").lower() != "close" for _, headers, _ in answers)
+
+
+def test_pipelined_requests_are_all_answered_in_order(server):
+    client = server.connect()
+    client.send(b"".join(f"GET /p/{i} HTTP/1.1\r\nHost: t\r\n\r\n".encode() for i in range(5)))
+    bodies = [client.response()[2].split()[0] for _ in range(5)]
+    client.close()
+    assert bodies == [f"/p/{i}".encode() for i in range(5)]
+
+
+@pytest.mark.parametrize("request_line, headers", [
+    ("1.1", "Connection: close\r\n"),  # the client says so
+    ("1.0", ""),  # HTTP/1.0 without keep-alive
+])
+def test_the_client_closing_is_honoured(server, request_line, headers):
+    client = server.connect()
+    status, response_headers, _ = client.get("/x", headers, version=request_line)
+    assert status == 200 and response_headers["connection"].lower() == "close"
+    assert client.closed_by_server(within=2)
+    client.close()
+
+
+def test_http10_keepalive_is_kept(server):
+    client = server.connect()
+    first = client.get("/a", "Connection: keep-alive\r\n", version="1.0")
+    second = client.get("/b", "Connection: keep-alive\r\n", version="1.0")
+    client.close()
+    assert (first[0], second[0]) == (200, 200) and second[2].startswith(b"/b")
+
+
+def test_an_idle_or_silent_connection_does_not_hold_the_only_worker(server):
+    kept = server.connect()
+    assert kept.get("/kept")[0] == 200  # now idle, kept open
+    silent = server.connect()  # connects and sends nothing (a sync worker would wait on it)
+    other = server.connect()
+    status, _, body = other.get("/other")
+    assert status == 200 and body.startswith(b"/other")
+    assert kept.get("/kept-again")[0] == 200  # the kept one still works after the others
+    for client in (kept, silent, other):
+        client.close()
+
+
+def test_an_unread_request_body_is_drained_before_the_next_request(server):
+    client = server.connect()
+    client.send(b"POST /ignores-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789")
+    assert client.response()[0] == 200
+    client.send(b"POST /echo-length HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+    status, _, body = client.response()
+    assert (status, body) == (200, b"3")
+    assert client.get("/after")[2].startswith(b"/after")
+    client.close()
+
+
+def test_an_application_error_is_a_500_and_closes(server):
+    client = server.connect()
+    status, headers, _ = client.get("/boom")
+    assert status == 500
+    assert client.closed_by_server(within=2)
+    client.close()
+    assert server.connect().get("/still-up")[0] == 200
+
+
+def test_an_idle_connection_is_closed_after_the_keepalive_timeout():
+    with Gunicorn("--keep-alive", "1") as running:
+        client = running.connect()
+        assert client.get("/x")[0] == 200
+        started = time.monotonic()
+        assert client.closed_by_server(within=5)
+        assert 0.8 <= time.monotonic() - started < 4.0
+        client.close()
+
+
+def test_keepalive_zero_closes_after_every_response():
+    with Gunicorn("--keep-alive", "0") as running:
+        client = running.connect()
+        status, headers, _ = client.get("/x")
+        assert status == 200 and headers["connection"].lower() == "close"
+        assert client.closed_by_server(within=2)
+        client.close()
+
+
+def test_connections_beyond_worker_connections_are_closed_after_their_response():
+    with Gunicorn("--keep-alive", "5", "--worker-connections", "2") as running:
+        clients = [running.connect() for _ in range(3)]
+        answers = [client.get(f"/c/{i}") for i, client in enumerate(clients)]
+        assert [status for status, _, _ in answers] == [200, 200, 200]
+        kept = [headers.get("connection", "").lower() != "close" for _, headers, _ in answers]
+        # which one depends on when the worker accepted each; never more open than the limit
+        assert sorted(kept) == [False, True, True]
+        assert clients[kept.index(False)].closed_by_server(within=2)
+        for client in clients:
+            client.close()
+
+
+def test_max_requests_restarts_the_worker_and_closes_its_connections():
+    with Gunicorn("--keep-alive", "5", "--max-requests", "3") as running:
+        client = running.connect()
+        answers = [client.get("/m") for _ in range(3)]
+        assert [a[0] for a in answers] == [200] * 3
+        assert answers[-1][1]["connection"].lower() == "close"  # the worker's last request
+        assert client.closed_by_server(within=5)
+        client.close()
+        first_pid = answers[0][2].split()[1]
+        deadline = time.monotonic() + 20
+        while True:  # the arbiter starts a new worker
+            try:
+                status, _, body = running.connect().get("/m")
+                break
+            except (ConnectionError, OSError):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert status == 200 and body.split()[1] != first_pid
+
+
+def test_a_graceful_stop_closes_kept_connections_and_exits():
+    with Gunicorn("--keep-alive", "30", "--graceful-timeout", "10") as running:
+        clients = [running.connect() for _ in range(3)]
+        for client in clients:
+            assert client.get("/g")[0] == 200
+        started = time.monotonic()
+        os.kill(running.proc.pid, signal.SIGTERM)  # type: ignore[union-attr]
+        assert all(client.closed_by_server(within=8) for client in clients)
+        running.proc.wait(timeout=10)  # type: ignore[union-attr]
+        assert time.monotonic() - started < 8  # not held open for the 30 s keep-alive
+        for client in clients:
+            client.close()
+
+
+def test_two_workers_share_the_load_of_kept_connections():
+    with Gunicorn("--keep-alive", "5", workers=2) as running:
+        pids = set()
+        deadline = time.monotonic() + 20
+        while len(pids) < 2 and time.monotonic() < deadline:
+            clients = [running.connect() for _ in range(4)]
+            pids |= {client.get("/w")[2].split()[1] for client in clients}
+            for client in clients:
+                client.close()
+        assert len(pids) == 2
