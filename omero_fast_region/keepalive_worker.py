@@ -10,6 +10,10 @@ request at a time, the render never shares the GIL) and keeps connections open b
 * one selector holds the listening sockets and every open client connection; whichever is
   readable first is served next, so an idle kept connection costs a file descriptor and nothing
   else, and never holds the worker (a sync worker waiting on a kept connection would);
+* a kept connection stays with the worker that accepted it, so when another of the worker's
+  connections is waiting by the time an answer is ready, that answer closes its connection
+  (``Connection: close``) and the client comes back through the accept queue that all workers
+  share: clients spread over the workers instead of queueing behind one (finding 24);
 * a connection is read only once it is readable, so a client that connects and sends nothing
   does not block the worker as it blocks a sync worker until the arbiter's timeout;
 * a connection is kept while the client asks for it (HTTP/1.1, or 1.0 with ``keep-alive``) and
@@ -172,6 +176,17 @@ class KeepAliveWorker(SyncWorker):
         else:
             self._close(conn)
 
+    def _contended(self, conn: _Connection) -> bool:
+        """Whether another of this worker's connections has a request waiting.
+
+        A kept connection stays with the worker that accepted it; one that waits here while
+        another worker may be idle is sent back through the shared accept queue instead
+        (``Connection: close``), so the clients spread over the workers.
+        """
+        assert self._selector is not None
+        return any(isinstance(key.data, _Connection) and key.data is not conn
+                   for key, _ in self._selector.select(0))
+
     def _answer(self, conn: _Connection) -> bool:
         """One request on ``conn`` (the sync worker's ``handle``, minus the close); True: keep it open."""
         req = None
@@ -217,6 +232,8 @@ class KeepAliveWorker(SyncWorker):
             if not self.alive or not self._keepalive or len(self._open) > self._max_open:
                 resp.force_close()
             respiter = self.wsgi(environ, resp.start_response)
+            if not resp.headers_sent and self._contended(conn):  # asked once the answer is ready
+                resp.force_close()
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
                     resp.write_file(respiter)

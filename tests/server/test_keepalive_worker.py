@@ -158,6 +158,23 @@ def test_an_idle_or_silent_connection_does_not_hold_the_only_worker(server):
         client.close()
 
 
+def test_a_connection_that_waited_behind_another_is_sent_back_to_the_accept_queue(server):
+    first, second = server.connect(), server.connect()
+    for client in (first, second):
+        assert client.get("/warm")[0] == 200  # both kept by the only worker
+    first.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.05)
+    second.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")  # waits while the first is answered
+    closes = [client.response()[1].get("connection", "").lower() == "close" for client in (first, second)]
+    # the first answer saw the second waiting: that client goes back through the accept queue
+    # (where an idle worker would take it); the second had nobody behind it and stays
+    assert closes == [True, False]
+    assert first.closed_by_server(within=2)
+    assert second.get("/still-kept")[0] == 200
+    first.close()
+    second.close()
+
+
 def test_an_unread_request_body_is_drained_before_the_next_request(server):
     client = server.connect()
     client.send(b"POST /ignores-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789")
