@@ -128,11 +128,11 @@ class GunicornServer(ManagedProcess):
         self.port = free_port()
         self.deployment = deployment
         threads = deployment.threads if deployment.worker_class == "gthread" else 1
+        # sync: gunicorn's own worker, a connection per request (``serve --keepalive 0``)
+        keepalive = 0 if deployment.worker_class == "sync" else DEFAULT_KEEPALIVE_S
         # standalone keeps the access log on, as ``serve`` does (it is part of what a request
         # costs); no control socket: gunicorn's default one is shared by every instance of the
         # user (~/.gunicorn/)
-        # sync: gunicorn's own worker, a connection per request (``serve --keepalive 0``)
-        keepalive = 0 if deployment.worker_class == "sync" else DEFAULT_KEEPALIVE_S
         argv = gunicorn_argv(f"127.0.0.1:{self.port}", deployment.workers, threads,
                              extra=["--timeout", "120", "--backlog", "2048", "--no-control-socket"],
                              keepalive=keepalive)

@@ -4,7 +4,7 @@ gunicorn's ``sync`` worker closes the connection after every response, so each t
 connection: accept, a socket, the close, and on the client's side a handshake. Its keep-alive
 worker, ``gthread``, pays instead in threads: a hand-off to a pool and back per request and a GIL
 shared with the render, which made a tile cost more CPU than the connection it saves
-(docs/benchmarks.md, finding 24). This worker keeps the sync worker's model (one thread, one
+(docs/benchmarks.md, findings 4 and 23; this worker: finding 24). This worker keeps the sync worker's model (one thread, one
 request at a time, the render never shares the GIL) and keeps connections open between requests:
 
 * one selector holds the listening sockets and every open client connection; whichever is
@@ -60,13 +60,12 @@ _PIPE = object()  # the selector key data of the arbiter's wake-up pipe
 class _Connection:
     """One accepted client connection and its request parser (which buffers read-ahead bytes)."""
 
-    __slots__ = ("client", "addr", "listener", "server", "parser", "idle_until")
+    __slots__ = ("client", "addr", "server", "parser", "idle_until")
 
-    def __init__(self, client: socket.socket, addr: Any, listener: Any, server: Any) -> None:
+    def __init__(self, client: socket.socket, addr: Any, server: Any) -> None:
         self.client = client
         self.addr = addr
-        self.listener = listener
-        self.server = server
+        self.server = server  # the listening address, as gunicorn's environ wants it
         self.parser: Any = None
         self.idle_until = 0.0
 
@@ -144,7 +143,7 @@ class KeepAliveWorker(SyncWorker):
             raise
         client.setblocking(True)
         util.close_on_exec(client)
-        conn = _Connection(client, addr, listener, listener.getsockname())
+        conn = _Connection(client, addr, listener.getsockname())
         self._open[client.fileno()] = conn
         conn.idle_until = time.monotonic() + max(self._keepalive, DATA_TIMEOUT_S)
         assert self._selector is not None
@@ -183,6 +182,8 @@ class KeepAliveWorker(SyncWorker):
         another worker may be idle is sent back through the shared accept queue instead
         (``Connection: close``), so the clients spread over the workers.
         """
+        if len(self._open) < 2:  # no other connection: nothing to ask the selector
+            return False
         assert self._selector is not None
         return any(isinstance(key.data, _Connection) and key.data is not conn
                    for key, _ in self._selector.select(0))
@@ -232,7 +233,7 @@ class KeepAliveWorker(SyncWorker):
             if not self.alive or not self._keepalive or len(self._open) > self._max_open:
                 resp.force_close()
             respiter = self.wsgi(environ, resp.start_response)
-            if not resp.headers_sent and self._contended(conn):  # asked once the answer is ready
+            if not resp.headers_sent and not resp.should_close() and self._contended(conn):  # once the answer is ready
                 resp.force_close()
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
