@@ -195,11 +195,34 @@ class ServerLost(RuntimeError):
     """The server or one of its workers went away during a measurement (the point is void)."""
 
 
+#: warm-up rounds go on until every worker has probably answered every path (this many answers
+#: per path and worker) and the rate no longer climbs by more than ``WARM_GAIN``: a workload whose
+#: first pass decodes what later passes reuse (OMERO ``_pyramid`` tiles: 130–160 ms each,
+#: finding 5) is not warm after one round, and its first point would measure the decoding
+WARM_PASSES = 2
+WARM_GAIN = 1.2
+MAX_WARMUP_ROUNDS = 20
+
+
+def warm_up(options: Options, server: GunicornServer, workload: Workload, workers: int,
+            headers: dict[str, str]) -> list[float]:
+    """Rounds of load at ``workers`` connections until the workload is warm (see above); their rates."""
+    rates: list[float] = []
+    answered, enough = 0, WARM_PASSES * len(set(workload.paths)) * workers
+    while len(rates) < (1 if options.quick else MAX_WARMUP_ROUNDS):
+        result = run_wrk(server.port, workload.paths, workers, options.warmup_seconds, headers)
+        rates.append(result["rps"])
+        answered += result["requests"]
+        if answered >= enough and len(rates) > 1 and rates[-1] < WARM_GAIN * rates[-2]:
+            break
+    return rates
+
+
 def sweep(options: Options, server: GunicornServer, deployment: Deployment, workload: Workload,
-          headers: dict[str, str], extra_pids: dict[str, list[int]]) -> list[dict]:
-    """Warm up, then measure every planned concurrency level of one workload."""
-    warm = run_wrk(server.port, workload.paths, deployment.workers, options.warmup_seconds, headers)
-    levels, seconds = plan_points(options, workload, deployment, warm["rps"])
+          headers: dict[str, str], extra_pids: dict[str, list[int]], warmup: dict[str, list[float]]) -> list[dict]:
+    """Warm up (the rounds' rates go to ``warmup``), then measure every planned concurrency level."""
+    rates = warmup[workload.name] = warm_up(options, server, workload, deployment.workers, headers)
+    levels, seconds = plan_points(options, workload, deployment, rates[-1])
     points = []
     for connections in levels:
         workers = set(server.worker_pids())
@@ -318,7 +341,8 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
                 continue
             for attempt in (1, 2):
                 try:
-                    out["workloads"][workload.name] = sweep(options, server, deployment, workload, headers, extra_pids)
+                    out["workloads"][workload.name] = sweep(options, server, deployment, workload, headers, extra_pids,
+                                                           out.setdefault("warmup_rps", {}))
                     break
                 except ServerLost as exc:
                     out.setdefault("incidents", []).append(f"{workload.name}: {exc}")

@@ -19,6 +19,7 @@ import pytest
 
 from omero_fast_region.cli import KEEPALIVE_WORKER, gunicorn_argv
 from omero_fast_region.loopback import free_port, wait_for_port
+from tests.server import keepalive_app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -116,6 +117,37 @@ def test_one_connection_serves_many_requests(server):
     assert [status for status, _, _ in answers] == [200] * 20
     assert [body.split()[0] for _, _, body in answers] == [f"/tile/{i}".encode() for i in range(20)]
     assert all(headers.get("connection", "keep-alive").lower() != "close" for _, headers, _ in answers)
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/big", keepalive_app.BIG_BODY),  # more than the socket buffers hold
+    ("/file", Path(keepalive_app.__file__).read_bytes()),  # sent with sendfile(2)
+])
+def test_large_and_sendfile_bodies_arrive_whole_after_their_headers_and_keep_the_connection(server, path, expected):
+    client = server.connect()
+    answers = [client.get(path) for _ in range(3)] + [client.get("/after")]
+    client.close()
+    assert [(status, body) for status, _, body in answers[:3]] == [(200, expected)] * 3
+    assert answers[3][2].startswith(b"/after ")
+
+
+def test_a_chunked_response_and_a_head_response_are_framed_right(server):
+    client = server.connect()
+    client.send(b"GET /chunked HTTP/1.1\r\nHost: t\r\n\r\n")
+    while b"0\r\n\r\n" not in client.buf:
+        client._fill()
+    head, _, chunks = client.buf.partition(b"\r\n\r\n")
+    client.buf = b""
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert chunks == b"4\r\none,\r\n4\r\ntwo,\r\n5\r\nthree\r\n0\r\n\r\n"
+    client.send(b"HEAD /x HTTP/1.1\r\nHost: t\r\n\r\n")
+    while b"\r\n\r\n" not in client.buf:
+        client._fill()
+    head, _, rest = client.buf.partition(b"\r\n\r\n")
+    client.buf = rest
+    assert head.startswith(b"HTTP/1.1 200") and rest == b""  # headers, no body
+    assert client.get("/next")[2].startswith(b"/next ")  # and the connection still frames right
+    client.close()
 
 
 def test_pipelined_requests_are_all_answered_in_order(server):
