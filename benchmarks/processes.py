@@ -248,3 +248,19 @@ def machine() -> dict:
 
 def loadavg() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, all) jiffies of the whole machine so far (``/proc/stat``); 0s where there is none."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+def steal_pct(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Share of the machine's CPU time the hypervisor gave to others between two :func:`cpu_ticks`."""
+    total = after[1] - before[1]
+    return round(100.0 * (after[0] - before[0]) / total, 1) if total > 0 else 0.0

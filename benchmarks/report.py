@@ -134,8 +134,8 @@ def markdown(results: dict) -> str:
     lines += [f"| {r['target']} | {r['measured']} | {_mark(r['met'])} |" for r in targets(results)]
     for name, dep in results["deployments"].items():
         lines += ["", f"### {name}", "",
-                  "| workload | conc. | s | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | faults/req | non-2xx | RSS MiB/worker |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| workload | conc. | s | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | faults/req | non-2xx | RSS MiB/worker | steal % |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for workload, points in dep["workloads"].items():
             for p in points:
                 lat = p["latency_ms"]
@@ -143,7 +143,7 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {workload} | {p['connections']} | {p['seconds']:.0f} | {p['requests']}{few} | {p['rps']:.1f} | "
                              f"{lat['p50']:.1f} | {lat['p95']:.1f} | "
                              f"{lat['p99']:.1f} | {p['cpu_ms_per_request']:.2f} | {p['minflt_per_request']:.0f} | "
-                             f"{p['non2xx']} | {', '.join(f'{v:.0f}' for v in p['rss_mib'])} |")
+                             f"{p['non2xx']} | {', '.join(f'{v:.0f}' for v in p['rss_mib'])} | {p.get('steal_pct', '—')} |")
         if any(p.get("few_requests") for pts in dep["workloads"].values() for p in pts):
             lines += ["", "\\* fewer than 100 requests in the window: CPU per request is approximate."]
         if dep.get("ice_calls_per_warm_request"):

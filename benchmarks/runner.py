@@ -20,7 +20,7 @@ from .floor import run_floor
 from .hosted import HostedSetup, hosted_unavailable
 from .http_floor import measure_http_floor
 from .load import ServerTimingSampler, run_ab, run_wrk
-from .processes import Deployment, GunicornServer, ProcessSampler, RedisServer, loadavg, machine
+from .processes import Deployment, GunicornServer, ProcessSampler, RedisServer, cpu_ticks, loadavg, machine, steal_pct
 from .workloads import Workload, build_workloads
 
 STANDALONE_SETTINGS = "omero_fast_region.standalone_settings"
@@ -111,12 +111,13 @@ def measure(server: GunicornServer, workload: Workload, connections: int, second
     ``Server-Timing`` CPU of each image (:class:`ServerTimingSampler`); its requests count in
     the CPU per request too."""
     sampler = ProcessSampler({"workers": server.worker_pids(), **extra_pids})
-    load_before = loadavg()
+    load_before, ticks_before = loadavg(), cpu_ticks()
     timing = ServerTimingSampler(server.get, workload.paths, headers, offset=len(workload.paths) // 2) if in_situ else None
     sampler.start()
     with timing or contextlib.nullcontext():
         result = run_wrk(server.port, workload.paths, connections, seconds, headers)
     usage = sampler.stop()
+    stolen = steal_pct(ticks_before, cpu_ticks())
     if timing is not None:
         result["in_situ"] = {"requests": timing.requests, "samples": len(timing.cpu_ms),
                              "cpu_ms": round(statistics.fmean(timing.cpu_ms), 3) if timing.cpu_ms else None}
@@ -131,6 +132,8 @@ def measure(server: GunicornServer, workload: Workload, connections: int, second
         "worker_cpu_utilisation": round(workers["cpu_s"] / max(result["seconds"], 1e-9), 2),
         "rss_mib": workers["rss_mib"],
         "loadavg_before": load_before,
+        # a virtual machine's CPU time taken by the hypervisor for others: stretches latency, not CPU ms
+        "steal_pct": stolen,
     })
     for name, other in usage.items():
         result[f"{name}_cpu_ms_per_request"] = round(other["cpu_s"] * 1000.0 / requests, 3)
@@ -234,7 +237,7 @@ def sweep(options: Options, server: GunicornServer, deployment: Deployment, work
         lat = point["latency_ms"]
         print(f"  {workload.name:18s} c={connections:<3d} {point['rps']:8.1f} req/s  p50 {lat['p50']:7.2f}  "
               f"p99 {lat['p99']:7.2f} ms  cpu {point['cpu_ms_per_request']:6.2f} ms/req  "
-              f"non2xx {point['non2xx']}  errors {sum(point['errors'].values())}", flush=True)
+              f"non2xx {point['non2xx']}  errors {sum(point['errors'].values())}  steal {point['steal_pct']}%", flush=True)
     return points
 
 

@@ -10,10 +10,15 @@ request at a time, the render never shares the GIL) and keeps connections open b
 * one selector holds the listening sockets and every open client connection; whichever is
   readable first is served next, so an idle kept connection costs a file descriptor and nothing
   else, and never holds the worker (a sync worker waiting on a kept connection would);
-* a kept connection stays with the worker that accepted it, so when another of the worker's
-  connections is waiting by the time an answer is ready, that answer closes its connection
-  (``Connection: close``) and the client comes back through the accept queue that all workers
-  share: clients spread over the workers instead of queueing behind one (finding 24);
+* a kept connection stays with the worker that accepted it, so the workers keep their queues
+  (their connections with a request waiting) on a small board in memory they share
+  (:class:`QueueBoard`) and join the shortest queue: when an answer is ready while another
+  worker's queue is shorter by more than one (an idle worker's is empty), that answer closes its
+  connection (``Connection: close``), and a worker with requests waiting leaves a new connection
+  in the shared accept queue to a worker with a shorter queue. Clients spread over the workers
+  instead of queueing behind one, and while the queues are even they keep their connections
+  (findings 24, 25);
+* ready connections are answered one per turn of the loop, in the order they became ready;
 * a connection is read only once it is readable, so a client that connects and sends nothing
   does not block the worker as it blocks a sync worker until the arbiter's timeout;
 * a connection is kept while the client asks for it (HTTP/1.1, or 1.0 with ``keep-alive``) and
@@ -36,7 +41,9 @@ omero_fast_region.keepalive_worker.KeepAliveWorker``).
 from __future__ import annotations
 
 import errno
+import mmap
 import os
+import struct
 import selectors
 import socket
 import ssl
@@ -55,6 +62,44 @@ from gunicorn.workers.sync import SyncWorker
 DATA_TIMEOUT_S = 5.0
 
 _PIPE = object()  # the selector key data of the arbiter's wake-up pipe
+
+
+class QueueBoard:
+    """Each worker's queue (its connections with a request waiting), in memory all of an arbiter's workers share.
+
+    The arbiter imports this module before it forks a worker, so the anonymous shared mapping
+    made at import is the same memory in all of them. A worker writes only its own slot (its
+    ``age`` modulo :data:`SLOTS`): its queue and the monotonic time it said so, 0 waiting for
+    work; it rewrites the slot every turn of its loop, at least every half ``timeout``. A slot
+    older than ``stale_s`` (the arbiter's timeout) is a worker that is gone and does not count.
+    """
+
+    SLOTS = 64
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, self.SLOTS * 2 * 8)
+        self._cells = memoryview(self._memory).cast("d")  # [stamp, queue] per slot
+
+    def publish(self, slot: int, queue: int, now: float) -> None:
+        """Worker ``slot`` has ``queue`` connections with a request waiting, at ``now`` (``time.monotonic()``)."""
+        at = 2 * (slot % self.SLOTS)
+        self._cells[at + 1] = queue
+        self._cells[at] = now
+
+    def leave(self, slot: int) -> None:
+        self._cells[2 * (slot % self.SLOTS)] = 0.0
+
+    def shortest_other(self, slot: int, now: float, stale_s: float) -> float | None:
+        """The shortest queue of the other live workers (None: no other worker)."""
+        own, fresh_after = slot % self.SLOTS, max(0.0, now - stale_s)
+        cells = self._cells.tolist()
+        queues = [queue for index, (stamp, queue) in enumerate(zip(cells[0::2], cells[1::2]))
+                  if index != own and stamp > fresh_after]
+        return min(queues) if queues else None
+
+
+#: the board of this arbiter's workers (made in the arbiter, which imports the worker class before forking)
+QUEUE_BOARD = QueueBoard()
 
 
 class _Connection:
@@ -103,25 +148,28 @@ class KeepAliveWorker(SyncWorker):
         try:
             while self.alive:
                 self.notify()
+                QUEUE_BOARD.publish(self.age, 0, time.monotonic())
                 try:
                     events = selector.select(self._wait_s(timeout))
                 except OSError as exc:
                     if exc.errno != errno.EINTR:
                         raise
                     continue
+                waiting = [key.data for key, _ in events if isinstance(key.data, _Connection)]
+                QUEUE_BOARD.publish(self.age, len(waiting), time.monotonic())
                 for key, _ in events:
                     if key.data is _PIPE:
                         os.read(self.PIPE[0], 1)
-                    elif isinstance(key.data, _Connection):
-                        self._serve(key.data)
-                    else:
-                        self._accept(key.data)
-                    if not self.alive:
-                        break
+                    elif not isinstance(key.data, _Connection) and not self._shorter_elsewhere(len(waiting)):
+                        self._accept(key.data)  # (else a worker with a shorter queue takes it)
+                if waiting and self.alive:
+                    # one per turn: the others are asked again, in the order they became ready
+                    self._serve(waiting[0])
                 self._close_idle(time.monotonic())
                 if not self.is_parent_alive():
                     return
         finally:
+            QUEUE_BOARD.leave(self.age)
             for conn in list(self._open.values()):
                 self._close(conn)
             selector.close()
@@ -176,17 +224,25 @@ class KeepAliveWorker(SyncWorker):
             self._close(conn)
 
     def _contended(self, conn: _Connection) -> bool:
-        """Whether another of this worker's connections has a request waiting.
+        """Whether the client of ``conn`` would wait less at another worker than behind this one's queue.
 
-        A kept connection stays with the worker that accepted it; one that waits here while
-        another worker may be idle is sent back through the shared accept queue instead
-        (``Connection: close``), so the clients spread over the workers.
+        A kept connection stays with the worker that accepted it; when another worker's queue is
+        shorter by more than one, this answer sends its client back through the shared accept
+        queue (``Connection: close``), which that worker takes from. Between even queues, moving
+        a client gains nothing and the connection is kept.
         """
         if len(self._open) < 2:  # no other connection: nothing to ask the selector
             return False
         assert self._selector is not None
-        return any(isinstance(key.data, _Connection) and key.data is not conn
-                   for key, _ in self._selector.select(0))
+        queue = sum(1 for key, _ in self._selector.select(0) if isinstance(key.data, _Connection) and key.data is not conn)
+        return queue > 0 and self._shorter_elsewhere(queue + 1, by=1)
+
+    def _shorter_elsewhere(self, queue: int, by: int = 0) -> bool:
+        """Whether another live worker's queue is shorter than ``queue`` by more than ``by``."""
+        if not queue:
+            return False
+        shortest = QUEUE_BOARD.shortest_other(self.age, time.monotonic(), float(self.timeout or 30))
+        return shortest is not None and shortest + by < queue
 
     def _answer(self, conn: _Connection) -> bool:
         """One request on ``conn`` (the sync worker's ``handle``, minus the close); True: keep it open."""

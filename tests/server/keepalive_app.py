@@ -13,8 +13,8 @@ def application(environ: dict, start_response) -> list[bytes]:
     path = environ["PATH_INFO"]
     if path == "/boom":
         raise RuntimeError("boom")
-    if path == "/slow":
-        time.sleep(0.3)
+    if path == "/slow":  # ?seconds (default 0.3)
+        time.sleep(float(environ.get("QUERY_STRING") or 0.3))
     if path == "/file":  # this module's source, which gunicorn sends with sendfile(2)
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(os.path.getsize(__file__)))])
         return environ["wsgi.file_wrapper"](open(__file__, "rb"))

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from omero_fast_region.cli import KEEPALIVE_WORKER, gunicorn_argv
+from omero_fast_region.keepalive_worker import QueueBoard
 from omero_fast_region.loopback import free_port, wait_for_port
 from tests.server import keepalive_app
 
@@ -190,21 +191,84 @@ def test_an_idle_or_silent_connection_does_not_hold_the_only_worker(server):
         client.close()
 
 
-def test_a_connection_that_waited_behind_another_is_sent_back_to_the_accept_queue(server):
-    first, second = server.connect(), server.connect()
-    for client in (first, second):
-        assert client.get("/warm")[0] == 200  # both kept by the only worker
+def _answer_behind_a_slow_one(first: Client, second: Client) -> list[bool]:
+    """``first`` asks for /slow, ``second`` asks right after (on the same worker it waits): which answers close."""
     first.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
     time.sleep(0.05)
     second.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")  # waits while the first is answered
-    closes = [client.response()[1].get("connection", "").lower() == "close" for client in (first, second)]
-    # the first answer saw the second waiting: that client goes back through the accept queue
-    # (where an idle worker would take it); the second had nobody behind it and stays
-    assert closes == [True, False]
-    assert first.closed_by_server(within=2)
-    assert second.get("/still-kept")[0] == 200
+    return [client.response()[1].get("connection", "").lower() == "close" for client in (first, second)]
+
+
+def test_a_connection_that_waited_behind_another_is_kept_when_no_other_worker_is_idle(server):
+    first, second = server.connect(), server.connect()
+    for client in (first, second):
+        assert client.get("/warm")[0] == 200  # both kept by the only worker
+    # the first answer saw the second waiting, but no other worker could take either client
+    assert _answer_behind_a_slow_one(first, second) == [False, False]
+    assert first.get("/still-kept")[0] == 200 and second.get("/still-kept")[0] == 200
     first.close()
     second.close()
+
+
+def _two_on_one_worker(running: Gunicorn) -> tuple[list[Client], Client]:
+    """Two kept connections on one of the two workers, and one on the other worker."""
+    by_pid: dict[bytes, list[Client]] = {}
+    for _ in range(3):  # three connections, two workers: one worker holds two
+        client = running.connect()
+        by_pid.setdefault(client.get("/w")[2].split()[1], []).append(client)
+    pair = next(clients for clients in by_pid.values() if len(clients) >= 2)
+    pair[0].send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")  # that worker is busy: the next one goes to the other
+    time.sleep(0.05)
+    other = running.connect()
+    other_pid = other.get("/w")[2].split()[1]
+    assert pair[0].response()[0] == 200
+    assert other_pid not in (pid for pid, clients in by_pid.items() if clients is pair)
+    return pair[:2], other
+
+
+def test_a_connection_that_waited_behind_another_goes_back_to_the_accept_queue_while_another_worker_is_idle():
+    with Gunicorn("--keep-alive", "5", workers=2) as running:
+        (first, second), other = _two_on_one_worker(running)
+        # the first answer saw the second waiting while the other worker was idle: that client goes
+        # back through the accept queue, where the idle worker takes it; the second had nobody behind it
+        assert _answer_behind_a_slow_one(first, second) == [True, False]
+        assert first.closed_by_server(within=2)
+        assert second.get("/still-kept")[0] == 200
+
+
+def test_while_every_worker_is_busy_a_contended_connection_is_kept():
+    with Gunicorn("--keep-alive", "5", workers=2) as running:
+        (first, second), other = _two_on_one_worker(running)
+        other.send(b"GET /slow?1.5 HTTP/1.1\r\nHost: t\r\n\r\n")  # the other worker is busy throughout
+        time.sleep(0.05)
+        assert _answer_behind_a_slow_one(first, second) == [False, False]
+        assert other.response()[0] == 200
+        assert first.get("/still-kept")[0] == 200
+
+
+class TestQueueBoard:
+    def test_the_shortest_live_queue_of_the_other_workers(self):
+        board = QueueBoard()
+        now = time.monotonic()
+        assert board.shortest_other(1, now, 30.0) is None  # no other worker
+        board.publish(1, 3, now)
+        board.publish(2, 5, now)
+        assert board.shortest_other(2, now, 30.0) == 3
+        assert board.shortest_other(1, now, 30.0) == 5  # not its own
+        assert board.shortest_other(1 + QueueBoard.SLOTS, now, 30.0) == 5  # the same slot
+        assert board.shortest_other(3, now, 30.0) == 3
+        assert board.shortest_other(3, now + 31.0, 30.0) is None  # killed and never rewritten: gone
+        board.leave(1)
+        assert board.shortest_other(3, now, 30.0) == 5
+
+    def test_a_forked_worker_writes_to_the_same_board(self):
+        board = QueueBoard()
+        pid = os.fork()
+        if pid == 0:  # the child publishes its queue and leaves at once
+            board.publish(7, 4, time.monotonic())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert board.shortest_other(1, time.monotonic(), 30.0) == 4
 
 
 def test_an_unread_request_body_is_drained_before_the_next_request(server):
