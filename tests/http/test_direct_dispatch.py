@@ -117,6 +117,7 @@ def test_answers_match_after_the_path_memo_fills(apps):
 
 
 @pytest.mark.parametrize("change", ["middleware", "receiver", "database", "cache"])
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")  # what this case is about
 def test_more_than_standalone_settings_keep_djangos_handler(app, settings, change):
     def extra(**kwargs):
         pass
