@@ -4,7 +4,7 @@ gunicorn's ``sync`` worker closes the connection after every response, so each t
 connection: accept, a socket, the close, and on the client's side a handshake. Its keep-alive
 worker, ``gthread``, pays instead in threads: a hand-off to a pool and back per request and a GIL
 shared with the render, which made a tile cost more CPU than the connection it saves
-(docs/benchmarks.md, findings 4 and 23; this worker: finding 24). This worker keeps the sync worker's model (one thread, one
+(docs/benchmarks.md, findings 4 and 23; this worker: findings 24 and 25). This worker keeps the sync worker's model (one thread, one
 request at a time, the render never shares the GIL) and keeps connections open between requests:
 
 * one selector holds the listening sockets and every open client connection; whichever is
@@ -43,7 +43,6 @@ from __future__ import annotations
 import errno
 import mmap
 import os
-import struct
 import selectors
 import socket
 import ssl
@@ -234,15 +233,15 @@ class KeepAliveWorker(SyncWorker):
         if len(self._open) < 2:  # no other connection: nothing to ask the selector
             return False
         assert self._selector is not None
-        queue = sum(1 for key, _ in self._selector.select(0) if isinstance(key.data, _Connection) and key.data is not conn)
-        return queue > 0 and self._shorter_elsewhere(queue + 1, by=1)
+        behind = sum(1 for key, _ in self._selector.select(0) if isinstance(key.data, _Connection) and key.data is not conn)
+        return self._shorter_elsewhere(behind)  # this worker's queue is ``behind`` + 1: shorter by more than one
 
-    def _shorter_elsewhere(self, queue: int, by: int = 0) -> bool:
-        """Whether another live worker's queue is shorter than ``queue`` by more than ``by``."""
+    def _shorter_elsewhere(self, queue: int) -> bool:
+        """Whether another live worker's queue is shorter than ``queue``."""
         if not queue:
             return False
         shortest = QUEUE_BOARD.shortest_other(self.age, time.monotonic(), float(self.timeout or 30))
-        return shortest is not None and shortest + by < queue
+        return shortest is not None and shortest < queue
 
     def _answer(self, conn: _Connection) -> bool:
         """One request on ``conn`` (the sync worker's ``handle``, minus the close); True: keep it open."""
