@@ -50,11 +50,14 @@ import sys
 import time
 from collections import OrderedDict
 from datetime import datetime
+from itertools import compress
 from typing import Any
 
 from gunicorn import http, sock, util
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
+
+from .gunicorn_lean import cache_http_date, lean_access
 
 #: how long a new connection may take to send its first request, and a body the application left
 #: unread to drain, before the connection is closed
@@ -90,11 +93,11 @@ class QueueBoard:
 
     def shortest_other(self, slot: int, now: float, stale_s: float) -> float | None:
         """The shortest queue of the other live workers (None: no other worker)."""
-        own, fresh_after = slot % self.SLOTS, max(0.0, now - stale_s)
+        fresh_after = max(0.0, now - stale_s)
         cells = self._cells.tolist()
-        queues = [queue for index, (stamp, queue) in enumerate(zip(cells[0::2], cells[1::2]))
-                  if index != own and stamp > fresh_after]
-        return min(queues) if queues else None
+        stamps = cells[0::2]
+        stamps[slot % self.SLOTS] = 0.0  # not its own
+        return min(compress(cells[1::2], map(fresh_after.__lt__, stamps)), default=None)
 
 
 #: the board of this arbiter's workers (made in the arbiter, which imports the worker class before forking)
@@ -132,6 +135,14 @@ class KeepAliveWorker(SyncWorker):
             # gunicorn < 23 cannot drain an unread body without waiting for the next request
             self.log.warning("this gunicorn is too old for kept connections; closing after every response")
             self._keepalive = 0.0
+        self._access = self.log.access
+
+    def init_process(self) -> None:
+        # in the worker process only: the access line and the Date header without the work
+        # whose result is thrown away (gunicorn_lean)
+        cache_http_date()
+        self._access = lean_access(self.log, self.cfg.access_log_format)
+        super().init_process()
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -298,7 +309,7 @@ class KeepAliveWorker(SyncWorker):
                         resp.write(item)
                 resp.close()
             finally:
-                self.log.access(resp, req, environ, datetime.now() - request_start)
+                self._access(resp, req, environ, datetime.now() - request_start)
                 if hasattr(respiter, "close"):
                     respiter.close()
             return not resp.should_close()

@@ -12,7 +12,7 @@ import bisect
 import math
 import os
 import threading
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 PREFIX = "omero_fast_region_"
 #: request latency buckets, seconds (tiles take milliseconds; whole planes up to seconds)
@@ -55,6 +55,10 @@ class Counter:
         with _lock:
             self.value += amount
 
+    def _inc_locked(self, amount: float = 1.0) -> None:
+        """:meth:`inc` for a caller that holds the registry lock."""
+        self.value += amount
+
 
 class Histogram:
     """Buckets, sum and count for one label set (Prometheus histogram semantics).
@@ -69,11 +73,14 @@ class Histogram:
         self.count = 0
 
     def observe(self, value: float) -> None:
-        slot = bisect.bisect_left(self.buckets, value)
         with _lock:
-            self._hits[slot] += 1
-            self.sum += value
-            self.count += 1
+            self._observe_locked(value)
+
+    def _observe_locked(self, value: float) -> None:
+        """:meth:`observe` for a caller that holds the registry lock."""
+        self._hits[bisect.bisect_left(self.buckets, value)] += 1
+        self.sum += value
+        self.count += 1
 
     @property
     def counts(self) -> list[int]:
@@ -94,6 +101,7 @@ class Registry:
         #: (name, kind, labels as given) -> child: the request path's lookups skip the label
         #: normalisation and the lock once a label set has been seen
         self._seen: dict[tuple, Counter | Histogram] = {}
+        self._memo: dict[tuple, Any] = {}  # see :meth:`memo`
 
     def _child(self, name: str, kind: str, help_text: str, labels: dict | None, make: Callable):
         try:
@@ -127,6 +135,14 @@ class Registry:
                   buckets: tuple[float, ...] = LATENCY_BUCKETS) -> Histogram:
         return self._child(name, "histogram", help_text, labels, lambda: Histogram(buckets))
 
+    def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """``make()`` once per ``key`` until :meth:`reset`: a caller's bundle of children, so a hot
+        path looks them up with one dict access."""
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = make()
+        return found
+
     def gauge_fn(self, name: str, fn: Callable[[], object], help_text: str = "") -> None:
         """Publish ``fn()`` at scrape time: a number, None (nothing), or ``[(labels, value), …]``.
 
@@ -139,6 +155,7 @@ class Registry:
         with _lock:
             self._families.clear()
             self._seen.clear()
+            self._memo.clear()
 
     def exposition(self) -> str:
         """The Prometheus text format (version 0.0.4) of everything registered."""
@@ -233,20 +250,36 @@ def observe_request(endpoint: str, outcome: str, total_ms: float,
                     timings: dict[str, float] | None = None, reason: str | None = None,
                     cpu_ms: float | None = None) -> None:
     """Count one answered request: totals, latency, stage latency, rendering CPU and fallback reason."""
-    labels = {"endpoint": endpoint, "outcome": outcome}
-    counter("requests_total", labels, "Requests answered, by endpoint and outcome.").inc()
-    histogram("request_duration_seconds", labels, "Time to answer a request, seconds.").observe(total_ms / 1000.0)
-    for stage, ms in (timings or {}).items():
-        histogram("stage_duration_seconds", {"stage": stage},
-                  "Time per stage of a rendered image (session, metadata, read, render, encode), seconds.",
-                  ).observe(ms / 1000.0)
-    if cpu_ms is not None:
-        counter("render_cpu_seconds_total", {"endpoint": endpoint},
-                "CPU seconds spent producing rendered images (settings to encoded bytes), by endpoint; "
-                "divided by requests_total{outcome=\"ok\"}, the CPU per image.").inc(cpu_ms / 1000.0)
+    requests, duration = REGISTRY.memo(("request", endpoint, outcome), lambda: _request_children(endpoint, outcome))
+    stages = [(REGISTRY.memo(("stage", stage), lambda: _stage_histogram(stage)), ms) for stage, ms in (timings or {}).items()]
+    render_cpu = None if cpu_ms is None else REGISTRY.memo(("render_cpu", endpoint), lambda: _render_cpu_counter(endpoint))
+    with _lock:  # once for the request's counts
+        requests._inc_locked()
+        duration._observe_locked(total_ms / 1000.0)
+        for histogram_, ms in stages:
+            histogram_._observe_locked(ms / 1000.0)
+        if render_cpu is not None:
+            render_cpu._inc_locked(cpu_ms / 1000.0)
     if outcome in ("fallback", "error"):
         counter("fallbacks_total", {"endpoint": endpoint, "reason": reason_category(reason)},
                 "Requests handed to the stock view (or failed), by reason category.").inc()
+
+
+def _request_children(endpoint: str, outcome: str) -> tuple[Counter, Histogram]:
+    labels = {"endpoint": endpoint, "outcome": outcome}
+    return (counter("requests_total", labels, "Requests answered, by endpoint and outcome."),
+            histogram("request_duration_seconds", labels, "Time to answer a request, seconds."))
+
+
+def _render_cpu_counter(endpoint: str) -> Counter:
+    return counter("render_cpu_seconds_total", {"endpoint": endpoint},
+                   "CPU seconds spent producing rendered images (settings to encoded bytes), by endpoint; "
+                   "divided by requests_total{outcome=\"ok\"}, the CPU per image.")
+
+
+def _stage_histogram(stage: str) -> Histogram:
+    return histogram("stage_duration_seconds", {"stage": stage},
+                     "Time per stage of a rendered image (session, metadata, read, render, encode), seconds.")
 
 
 def cache_access(cache: str, hit: bool) -> None:

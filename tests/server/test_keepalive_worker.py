@@ -7,6 +7,7 @@ others. The application is ``keepalive_app``: it answers with its path and the w
 
 from __future__ import annotations
 
+import email.utils
 import os
 import signal
 import socket
@@ -149,6 +150,28 @@ def test_a_chunked_response_and_a_head_response_are_framed_right(server):
     assert head.startswith(b"HTTP/1.1 200") and rest == b""  # headers, no body
     assert client.get("/next")[2].startswith(b"/next ")  # and the connection still frames right
     client.close()
+
+
+@pytest.mark.parametrize("fmt, tail", [
+    ('%(h)s "%(r)s" %(s)s %(b)s "%(a)s"', ""),  # plain atoms only: gunicorn_lean's path
+    ('%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %({x-tag}i)s', " t{i}"),  # a header atom: gunicorn's own path
+])
+def test_each_request_has_gunicorns_access_line_and_each_response_a_date(tmp_path, fmt, tail):
+    log = tmp_path / "access.log"
+    with Gunicorn("--access-logfile", str(log), "--access-logformat", fmt) as running:
+        client = running.connect()
+        answers = [client.get(f"/tile/{i}", headers=f"User-Agent: v\"1\r\nX-Tag: t{i}\r\n") for i in range(3)]
+        answers.append(client.get("/chunked"))
+        client.close()
+        deadline = time.monotonic() + 5
+        while len(log.read_text().splitlines()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    lines = log.read_text().splitlines()
+    length = len(answers[0][2])
+    assert lines[:3] == [f'127.0.0.1 "GET /tile/{i} HTTP/1.1" 200 {length} "v\\"1"' + tail.format(i=i) for i in range(3)]
+    assert len(lines) == 4 and lines[3].startswith('127.0.0.1 "GET /chunked HTTP/1.1" 200 ')
+    for _, headers, _ in answers:
+        assert abs(email.utils.parsedate_to_datetime(headers["date"]).timestamp() - time.time()) < 60
 
 
 def test_pipelined_requests_are_all_answered_in_order(server):
