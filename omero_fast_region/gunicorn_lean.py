@@ -60,6 +60,8 @@ def lean_access(log: Any, access_log_format: str) -> Access:
     cls = type(log)
     if "{" in access_log_format or cls.access is not glogging.Logger.access or cls.atoms is not glogging.Logger.atoms:
         return log.access
+    if not getattr(log, "access_log_enabled", True):  # no access log (OMERO.web's default): nothing to build
+        return log.access
 
     def access(resp: Any, req: Any, environ: dict, request_time: Any) -> None:
         log.access(_ListsNoHeaders(resp), (), _ListsNoEnviron(environ), request_time)

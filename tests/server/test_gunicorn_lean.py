@@ -74,6 +74,12 @@ def test_a_format_naming_header_or_environ_atoms_gets_gunicorns_own_access():
         assert gunicorn_lean.lean_access(log, fmt) == log.access
 
 
+def test_without_an_access_log_the_call_is_gunicorns_own():
+    cfg = Config()
+    log = glogging.Logger(cfg)
+    assert gunicorn_lean.lean_access(log, cfg.access_log_format) == log.access
+
+
 def test_a_custom_logger_class_gets_its_own_access():
     class Custom(glogging.Logger):
         def atoms(self, resp, req, environ, request_time):
