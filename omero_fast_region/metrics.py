@@ -135,12 +135,12 @@ class Registry:
                   buckets: tuple[float, ...] = LATENCY_BUCKETS) -> Histogram:
         return self._child(name, "histogram", help_text, labels, lambda: Histogram(buckets))
 
-    def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
-        """``make()`` once per ``key`` until :meth:`reset`: a caller's bundle of children, so a hot
-        path looks them up with one dict access."""
+    def memo(self, key: tuple, make: Callable[..., Any], *args: Any) -> Any:
+        """``make(*args)`` once per ``key`` until :meth:`reset`: a caller's bundle of children, so a
+        hot path looks them up with one dict access."""
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = make()
+            found = self._memo[key] = make(*args)
         return found
 
     def gauge_fn(self, name: str, fn: Callable[[], object], help_text: str = "") -> None:
@@ -250,9 +250,9 @@ def observe_request(endpoint: str, outcome: str, total_ms: float,
                     timings: dict[str, float] | None = None, reason: str | None = None,
                     cpu_ms: float | None = None) -> None:
     """Count one answered request: totals, latency, stage latency, rendering CPU and fallback reason."""
-    requests, duration = REGISTRY.memo(("request", endpoint, outcome), lambda: _request_children(endpoint, outcome))
-    stages = [(REGISTRY.memo(("stage", stage), lambda: _stage_histogram(stage)), ms) for stage, ms in (timings or {}).items()]
-    render_cpu = None if cpu_ms is None else REGISTRY.memo(("render_cpu", endpoint), lambda: _render_cpu_counter(endpoint))
+    requests, duration = REGISTRY.memo(("request", endpoint, outcome), _request_children, endpoint, outcome)
+    stages = [(REGISTRY.memo(("stage", stage), _stage_histogram, stage), ms) for stage, ms in (timings or {}).items()]
+    render_cpu = None if cpu_ms is None else REGISTRY.memo(("render_cpu", endpoint), _render_cpu_counter, endpoint)
     with _lock:  # once for the request's counts
         requests._inc_locked()
         duration._observe_locked(total_ms / 1000.0)
