@@ -39,6 +39,7 @@ class Config:
     decode_threads: int = 0  # 0: one per core, at most 4
     session_tracking: bool = True
     log_every_request: bool = False
+    hosted_front: bool = True
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 

@@ -11,7 +11,7 @@ then calls the view itself and answers as Django would: the same status, headers
 ``Http404`` and ``SuspiciousOperation`` turned into responses by Django's own
 ``convert_exception_to_response``. Every other request, and every request when the settings are
 not that simple (:func:`direct_dispatch_safe`), goes to Django's handler unchanged. Hosted mode
-never sees this: OMERO.web's WSGI application is its own.
+replays its own cycle instead (:mod:`.hosted_front`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ HOUSEKEEPING_RECEIVERS = {
 }
 #: cache backends whose ``close()`` does nothing
 PASSIVE_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+#: django-redis's client class, whose ``close()`` closes nothing unless ``CLOSE_CONNECTION`` is set
+REDIS_DEFAULT_CLIENT = "django_redis.client.DefaultClient"
 #: paths remembered with their endpoint (or with None: not one of ours)
 RESOLVED_PATHS = 4096
 
@@ -56,19 +58,36 @@ def _receiver_names(signal: signals.Signal) -> set[str]:
 
 def direct_dispatch_safe() -> bool:
     """Whether skipping Django's request cycle changes nothing: no middleware but
-    :data:`PASSIVE_MIDDLEWARE`, no database, caches whose ``close()`` is a no-op, and no receiver
-    of the request signals but Django's own housekeeping."""
+    :data:`PASSIVE_MIDDLEWARE` and :func:`request_cycle_passive`."""
     if any(name not in PASSIVE_MIDDLEWARE for name in settings.MIDDLEWARE):
         return False
     if getattr(settings, "DISALLOWED_USER_AGENTS", None):
         return False
+    return request_cycle_passive()
+
+
+def request_cycle_passive() -> bool:
+    """Whether the request signals have nothing to do: no database, caches whose ``close()`` is a
+    no-op, and no receiver but Django's own housekeeping."""
     if any(db.get("ENGINE", "django.db.backends.dummy") != "django.db.backends.dummy"
            for db in settings.DATABASES.values()):
         return False
-    if any(cache.get("BACKEND") not in PASSIVE_CACHES for cache in settings.CACHES.values()):
+    if not all(_close_is_noop(cache) for cache in settings.CACHES.values()):
         return False
     receivers = _receiver_names(signals.request_started) | _receiver_names(signals.request_finished)
     return receivers <= HOUSEKEEPING_RECEIVERS
+
+
+def _close_is_noop(cache: dict[str, Any]) -> bool:
+    """Whether ``close()`` of this cache does nothing: local memory, dummy, or django-redis's default
+    client without ``CLOSE_CONNECTION`` (OMERO.web's Redis session cache)."""
+    backend = cache.get("BACKEND")
+    if backend in PASSIVE_CACHES:
+        return True
+    options = cache.get("OPTIONS") or {}
+    return (backend == "django_redis.cache.RedisCache"
+            and options.get("CLIENT_CLASS", REDIS_DEFAULT_CLIENT) == REDIS_DEFAULT_CLIENT
+            and not options.get("CLOSE_CONNECTION", getattr(settings, "DJANGO_REDIS_CLOSE_CONNECTION", False)))
 
 
 class DirectDispatch:

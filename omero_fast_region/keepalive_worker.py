@@ -144,6 +144,13 @@ class KeepAliveWorker(SyncWorker):
         self._access = lean_access(self.log, self.cfg.access_log_format)
         super().init_process()
 
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        if getattr(self, "wsgi", None) is not None and "django" in sys.modules:
+            from .hosted_front import front_for  # OMERO.web's handler: the render URLs' cycle replayed
+
+            self.wsgi = front_for(self.wsgi)
+
     # -- the loop --------------------------------------------------------------------------
 
     def run(self) -> None:

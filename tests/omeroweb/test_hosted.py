@@ -83,7 +83,8 @@ def test_hosted_in_omeroweb(mode, fake_omero, data_dir, redis_server, tmp_path):
         FAST_REGION_DATA_DIR=data_dir,
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", str(HERE / "hosted")],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", str(HERE / "hosted"),
+         *os.environ.get("FAST_REGION_HOSTED_PYTEST", "").split()],  # e.g. "-k front -x"
         cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
     )
     assert proc.returncode == 0, f"hosted tests ({mode}) failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"

@@ -1,0 +1,213 @@
+"""Hosted mode's request cycle for the render URLs, without Django's per-request scaffolding.
+
+Inside OMERO.web a tile went through Django's whole handler: the ``request_started`` and
+``request_finished`` signals, URL resolution in OMERO.web's URL configuration, and seven
+middleware layers each wrapped in an exception-to-response converter; outside the image that
+cost about three times what the app's own wrapper costs (docs/benchmarks.md, findings 25, 27).
+
+:class:`HostedFront` wraps OMERO.web's WSGI application (the keep-alive worker installs it,
+:func:`front_for`). For a ``GET`` whose path resolves to a render endpoint (a stock view the
+:class:`~.middleware.FastRenderMiddleware` replaces, or one of the app's own views) it runs the
+same cycle as Django's ``WSGIHandler``, with the *handler's own* middleware instances:
+``process_request`` outside in, ``process_view``, the view, ``process_response`` inside out,
+an exception in any step turned into a response where Django's converter around that layer
+would turn it, and the handler's own ``log_response``, closers and WSGI epilogue. What it leaves
+out changes no answer: URL resolution is remembered per path (the resolver is fixed once the
+URL configuration is loaded; a request whose middleware sets ``request.urlconf`` is resolved
+afresh), and the request signals are not sent when their receivers are only Django's
+housekeeping with nothing to do (no database, caches whose ``close()`` does nothing;
+:func:`~.direct_dispatch.request_cycle_passive`). Any other request, and every request when the
+middleware is not all plain ``MiddlewareMixin`` classes (:func:`middleware_layers`), goes to
+OMERO.web's application unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+
+from django.conf import settings
+from django.core import signals
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import response_for_exception
+from django.core.handlers.wsgi import WSGIHandler, get_path_info, get_script_name
+from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix, set_urlconf
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.log import log_response
+
+from .direct_dispatch import RESOLVED_PATHS, request_cycle_passive
+from .middleware import FastRenderMiddleware
+
+logger = logging.getLogger(__name__)
+
+
+def middleware_layers(handler: WSGIHandler) -> list[Any] | None:
+    """The handler's own middleware instances, outermost first; None when a layer is not one whose
+    ``__call__`` is ``MiddlewareMixin``'s (or the app's pass-through), so its cycle cannot be
+    replayed method by method."""
+    layers = []
+    step = getattr(handler, "_middleware_chain", None)
+    while step is not None:
+        target = getattr(step, "__wrapped__", None)  # each layer sits in convert_exception_to_response
+        if getattr(target, "__func__", None) is BaseHandler._get_response:
+            return layers
+        plain = isinstance(target, MiddlewareMixin) and type(target).__call__ is MiddlewareMixin.__call__
+        passthrough = type(target).__call__ is FastRenderMiddleware.__call__
+        if not (plain or passthrough) or getattr(target, "async_mode", False):
+            return None
+        layers.append(target)
+        step = target.get_response
+    return None
+
+
+def front_for(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """``app`` wrapped in :class:`HostedFront` when it is Django's handler serving this app's
+    render views (its middleware or its URLs), with middleware the front can replay and the
+    ``hosted_front`` setting on; otherwise ``app`` itself."""
+    from .config import get_config
+
+    if not isinstance(app, WSGIHandler) or not get_config().hosted_front:
+        return app
+    layers = middleware_layers(app)
+    if layers is None:
+        logger.info("hosted front off: a middleware overrides __call__; every request goes through Django's handler")
+        return app
+    if not any(isinstance(layer, FastRenderMiddleware) for layer in layers) and not _app_urls_mounted():
+        return app
+    return HostedFront(app, layers)
+
+
+def _app_urls_mounted() -> bool:
+    return any(getattr(getattr(p, "callback", None), "fast_region_endpoint", None)
+               for p in _flat_patterns(get_resolver()))
+
+
+def _flat_patterns(resolver: Any) -> Iterable[Any]:
+    for pattern in resolver.url_patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from _flat_patterns(pattern)
+        else:
+            yield pattern
+
+
+class HostedFront:
+    """A WSGI application: the render endpoints through Django's cycle replayed, everything else by ``app``."""
+
+    def __init__(self, app: WSGIHandler, layers: list[Any]) -> None:
+        self.app = app
+        self.requests = [getattr(layer, "process_request", None) for layer in layers]
+        self.responses = [getattr(layer, "process_response", None) for layer in layers]
+        self.send_signals = not request_cycle_passive()
+        #: the stock view functions the app's middleware answers (none when the app is mounted by URLs)
+        self.render_views = {view for layer in layers if isinstance(layer, FastRenderMiddleware) for view in layer.table}
+        self.match_for = lru_cache(maxsize=RESOLVED_PATHS)(self._match_for)
+
+    def _match_for(self, path: str) -> ResolverMatch | None:
+        """The URL match of a render endpoint at ``path``; None for any other path."""
+        try:
+            match = get_resolver().resolve(path)
+        except Resolver404:
+            return None
+        func = match.func
+        if func in self.render_views or getattr(func, "fast_region_endpoint", None):
+            return match
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.app(environ, start_response)
+        match = self.match_for(get_path_info(environ) or "/")
+        if match is None:
+            return self.app(environ, start_response)
+        app = self.app
+        set_script_prefix(get_script_name(environ))
+        if self.send_signals:
+            signals.request_started.send(sender=app.__class__, environ=environ)
+        request = app.request_class(environ)
+        set_urlconf(settings.ROOT_URLCONF)
+        response = self._cycle(request, match)
+        response._resource_closers.append(request.close)
+        if response.status_code >= 400:
+            log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
+        # from here on, exactly WSGIHandler.__call__'s epilogue
+        response._handler_class = app.__class__
+        start_response(f"{response.status_code} {response.reason_phrase}",
+                       [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())])
+        if getattr(response, "file_to_stream", None) is not None and environ.get("wsgi.file_wrapper"):
+            response.file_to_stream.close = response.close
+            return environ["wsgi.file_wrapper"](response.file_to_stream, response.block_size)
+        if self.send_signals or response.streaming:
+            return response  # the server's close() sends request_finished
+        body = response.content
+        for closer in response._resource_closers:  # HttpResponseBase.close() without the signal
+            try:
+                closer()
+            except Exception:  # noqa: BLE001, S110 - as close() does
+                pass
+        response._resource_closers.clear()
+        return [body]
+
+    def _cycle(self, request: Any, match: ResolverMatch) -> Any:
+        """The middleware chain's answer: each layer's ``process_request`` outside in until one
+        answers, the view, then ``process_response`` back out; an exception becomes a response
+        where the converter around that layer (or around the view) would make it."""
+        response = None
+        last = len(self.requests) - 1
+        for index, process_request in enumerate(self.requests):
+            if process_request is None:
+                continue
+            try:
+                response = process_request(request)
+            except Exception as exc:  # noqa: BLE001 - Django's converter around this layer
+                response, last = response_for_exception(request, exc), index - 1
+                break
+            if response:
+                last = index
+                break
+        if not response:
+            try:
+                response = self._view(request, match)
+            except Exception as exc:  # noqa: BLE001 - Django's converter around _get_response
+                response = response_for_exception(request, exc)
+        for process_response in reversed(self.responses[:last + 1]):
+            if process_response is None:
+                continue
+            try:
+                response = process_response(request, response)
+            except Exception as exc:  # noqa: BLE001 - Django's converter around that layer
+                response = response_for_exception(request, exc)
+        return response
+
+    def _view(self, request: Any, match: ResolverMatch) -> Any:
+        """``BaseHandler._get_response`` with the remembered URL match."""
+        app = self.app
+        if hasattr(request, "urlconf"):  # a middleware chose another URL configuration
+            callback, args, kwargs = app.resolve_request(request)
+        else:
+            request.resolver_match = match
+            callback, args, kwargs = match.func, match.args, match.kwargs
+        response = None
+        for process_view in app._view_middleware:
+            response = process_view(request, callback, args, kwargs)
+            if response:
+                break
+        if response is None:
+            try:
+                response = app.make_view_atomic(callback)(request, *args, **kwargs)
+            except Exception as exc:
+                response = app.process_exception_by_middleware(exc, request)
+                if response is None:
+                    raise
+        app.check_response(response, callback)
+        if hasattr(response, "render") and callable(response.render):
+            for template_middleware in app._template_response_middleware:
+                response = template_middleware(request, response)
+                app.check_response(response, template_middleware)
+            try:
+                response = response.render()
+            except Exception as exc:
+                response = app.process_exception_by_middleware(exc, request)
+                if response is None:
+                    raise
+        return response

@@ -1,0 +1,206 @@
+"""Inside real OMERO.web: the hosted front (``hosted_front.py``) answers the render URLs exactly as
+OMERO.web's own WSGI application does, and hands every other request to it."""
+
+from __future__ import annotations
+
+import io
+import sys
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import Client, override_settings
+
+from omero_fast_region.hosted_front import HostedFront, front_for, middleware_layers
+
+from .sessions import login
+
+TILE = "/webgateway/render_image_region/4/0/0/?tile=0,0,0,32,32&format=png"
+
+
+class CountingHandler(WSGIHandler):
+    """OMERO.web's WSGI application, counting the requests it answers itself."""
+
+    calls = 0
+
+    def __call__(self, environ, start_response):
+        CountingHandler.calls += 1
+        return super().__call__(environ, start_response)
+
+
+def call(app, url: str, cookies: dict[str, str] | None = None, method: str = "GET",
+         **headers: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """``app`` as gunicorn calls it: (status, headers, body)."""
+    split = urlsplit(url)
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": unquote(split.path), "QUERY_STRING": split.query,
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver", "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
+    }
+    if cookies:
+        environ["HTTP_COOKIE"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    answer: dict = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        answer["status"], answer["headers"] = status, response_headers
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return answer["status"], answer["headers"], body
+
+
+def comparable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers in order; ``Server-Timing`` durations and a new CSRF cookie's random value left out."""
+    masked = []
+    for name, value in headers:
+        if name == "Server-Timing":
+            value = "…"
+        elif name == "Set-Cookie" and value.strip().startswith(settings.CSRF_COOKIE_NAME + "="):
+            value = value.split(";", 1)[1]
+        masked.append((name, value))
+    return masked
+
+
+@pytest.fixture(scope="module")
+def session_key() -> str:
+    client = Client()
+    login(client, "alice", "alice-pw")
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture(scope="module")
+def bob_key() -> str:
+    client = Client()
+    login(client, "bob", "bob-pw")  # not a member of alice's group
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture(scope="module")
+def front() -> HostedFront:
+    app = front_for(CountingHandler())
+    assert isinstance(app, HostedFront)
+    return app
+
+
+def alice(key: str, **more: str) -> dict[str, str]:
+    return {settings.SESSION_COOKIE_NAME: key, **more}
+
+
+#: (name, URL, whose cookies, extra headers, the status both answer)
+CASES = [
+    ("tile", TILE, "alice", {}, "200"),
+    ("webclient tile", TILE.replace("webgateway", "webclient"), "alice", {}, "200"),
+    ("jpeg tile", "/webgateway/render_image_region/4/0/0/?tile=0,1,1,32,32&q=0.9", "alice", {}, "200"),
+    ("render_image", "/webgateway/render_image/4/0/0/?c=1|0:255$FF0000&format=png", "alice", {}, "200"),
+    ("thumbnail", "/webgateway/render_thumbnail/4/96/", "alice", {}, "200"),
+    ("imgData", "/webgateway/imgData/4/", "alice", {}, "200"),
+    ("histogram", "/webgateway/histogram_json/4/channel/0/", "alice", {}, "200"),
+    ("conditional", TILE, "alice", {"if_none_match": '"nothing"'}, "200"),
+    ("malformed", "/webgateway/render_image_region/4/0/0/?tile=0,a,b", "alice", {}, "400"),
+    ("z out of range", "/webgateway/render_image/4/9/0/", "alice", {}, "400"),
+    ("not readable", TILE, "bob", {}, "404"),
+    ("no such image", "/webgateway/render_image/999/0/0/", "alice", {}, "404"),
+    ("handed to the stock view", "/webgateway/render_image_region/5/0/0/?tile=0,0,0,32,32", "alice", {}, None),
+    ("no session: login", TILE, None, {}, "302"),
+    ("no session, xhr: 403", TILE, None, {"x_requested_with": "XMLHttpRequest"}, "403"),
+    ("unknown session key", TILE, "stale", {}, "302"),
+    ("malformed csrf cookie: a new one is set", TILE, "alice+csrf", {}, "200"),
+    ("host not allowed", TILE, "alice", {"host": "evil.example"}, "400"),  # under ALLOWED_HOSTS below
+]
+
+
+@pytest.mark.parametrize("name,url,who,headers,status", CASES, ids=[c[0] for c in CASES])
+@override_settings(ALLOWED_HOSTS=["testserver"])
+def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, name, url, who, headers, status):
+    cookies = {None: None, "alice": alice(session_key), "bob": alice(bob_key),
+               "stale": alice("x" * 32), "alice+csrf": alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"})}[who]
+    call(front.app, url, cookies, **headers)  # once first: what a first answer leaves (caches, a saved session) is left
+    stock = call(front.app, url, cookies, **headers)
+    before = CountingHandler.calls
+    fast = call(front, url, cookies, **headers)
+    assert CountingHandler.calls == before, "the front handed a render URL to Django's handler"
+    if status is not None:
+        assert stock[0].split()[0] == status, (stock[0], stock[2][:300])
+    assert fast[0] == stock[0]
+    assert comparable(fast[1]) == comparable(stock[1])
+    assert fast[2] == stock[2]
+
+
+def test_a_new_csrf_cookie_and_a_stale_session_cookie_are_answered_by_the_middleware(front, session_key):
+    """What the replayed middleware adds: CsrfViewMiddleware's new cookie, SessionMiddleware's
+    deletion of a cookie naming no session, XFrameOptionsMiddleware's header, Vary: Cookie."""
+    status, headers, _ = call(front, TILE, alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"}))
+    assert status.startswith("200")
+    cookies = [value for name, value in headers if name == "Set-Cookie"]
+    assert any(value.strip().startswith(settings.CSRF_COOKIE_NAME + "=") for value in cookies)
+    assert dict(headers)["X-Frame-Options"] == settings.X_FRAME_OPTIONS and "Cookie" in dict(headers)["Vary"]
+    status, headers, _ = call(front, TILE, alice("x" * 32))
+    deleted = [value for name, value in headers if name == "Set-Cookie"]
+    assert status.startswith("302") and any(settings.SESSION_COOKIE_NAME + '=""' in value for value in deleted)
+
+
+def test_a_session_the_stock_view_saves_is_saved_and_its_cookie_set_through_the_front(front):
+    """The hand-over's stock view changes the session on its first use; SessionMiddleware (replayed)
+    saves it and sets the cookie, as Django's handler does."""
+    client = Client()
+    login(client, "alice", "alice-pw")
+    fresh = client.cookies[settings.SESSION_COOKIE_NAME].value
+    before = CountingHandler.calls
+    status, headers, _ = call(front, "/webgateway/render_image_region/5/0/0/?tile=0,0,0,32,32", alice(fresh))
+    assert CountingHandler.calls == before
+    assert not any(name == "Server-Timing" for name, _ in headers)  # the stock view's answer
+    assert any(name == "Set-Cookie" and f"{settings.SESSION_COOKIE_NAME}={fresh}" in value for name, value in headers)
+
+
+@pytest.mark.parametrize("method,url", [
+    ("GET", "/webclient/login/"),
+    ("GET", "/webgateway/render_image/x/0/0/"),  # resolves to nothing of ours: Django's 404
+    ("POST", TILE),
+    ("HEAD", TILE),
+])
+def test_every_other_request_goes_to_omeroweb_itself(front, session_key, method, url):
+    before = CountingHandler.calls
+    call(front, url, alice(session_key), method=method)
+    assert CountingHandler.calls == before + 1
+
+
+def test_the_front_replays_the_handlers_own_middleware_instances(front):
+    layers = middleware_layers(front.app)
+    assert [f"{type(m).__module__}.{type(m).__name__}" for m in layers] == list(settings.MIDDLEWARE)
+    assert front.requests == [getattr(m, "process_request", None) for m in layers]
+    assert not front.send_signals  # no database, the Redis cache's close() does nothing
+
+
+def test_a_middleware_with_its_own_call_keeps_django_s_handler():
+    class Custom:
+        def __init__(self, get_response):
+            self.get_response = get_response
+
+        def __call__(self, request):
+            return self.get_response(request)
+
+    sys.modules[__name__].Custom = Custom
+    with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, f"{__name__}.Custom"]):
+        handler = WSGIHandler()
+        assert middleware_layers(handler) is None
+        assert front_for(handler) is handler
+
+
+def test_the_setting_turns_the_front_off():
+    from omero_fast_region.config import reset_config
+
+    with override_settings(FAST_REGION={"hosted_front": False}):
+        reset_config()
+        try:
+            handler = WSGIHandler()
+            assert front_for(handler) is handler
+        finally:
+            reset_config()
