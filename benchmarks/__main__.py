@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--no-ab", action="store_true", help="skip the ab render_thumbnail runs")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold first-tile measurements")
+    parser.add_argument("--cold-rounds", type=int, help="rounds of cold first tiles, each with new workers (default 3, quick 1)")
     parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
     parser.add_argument("--out", help="results file (default benchmarks/results/<kind>-<time>.json)")
     parser.add_argument("--docs", action="store_true", help="regenerate docs/benchmarks.md tables and docs/benchmarks.png")
@@ -47,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 def options_from(args: argparse.Namespace) -> Options:
     options = Options.quick_defaults() if args.quick else Options()
     for attr, value in (("seconds", args.seconds), ("concurrency", args.concurrency), ("workloads", args.workloads),
-                        ("sweep_workloads", args.sweep), ("deployments", args.deployments)):
+                        ("sweep_workloads", args.sweep), ("deployments", args.deployments),
+                        ("cold_rounds", args.cold_rounds)):
         if value is not None:
             setattr(options, attr, value)
     options.workers, options.threads = args.workers, args.threads

@@ -167,6 +167,19 @@ class GunicornServer(ManagedProcess):
                                    + self.log_tail())
             time.sleep(0.1)
 
+    def renew_workers(self, timeout: float = 60.0) -> None:
+        """New workers in place of the running ones (gunicorn's ``HUP``: the old ones finish and exit)."""
+        old = set(self.worker_pids())
+        os.kill(self.pid, signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while True:
+            now = set(self.worker_pids())
+            if len(now) >= self.deployment.workers and not now & old:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not renew its workers after HUP:\n" + self.log_tail())
+            time.sleep(0.1)
+
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         """One GET on a fresh connection: (status, headers, body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)

@@ -34,8 +34,9 @@ sends more or the arbiter's ``timeout`` restarts it: put nginx (or another buffe
 front, as gunicorn recommends for sync workers. TLS connections are served one request each.
 
 Use it with ``--worker-class omero_fast_region.keepalive_worker.KeepAliveWorker`` (``serve``
-does by default; inside OMERO.web: ``omero config set omero.web.wsgi_worker_class
-omero_fast_region.keepalive_worker.KeepAliveWorker``).
+does by default; inside OMERO.web, whose ``omero web start`` accepts only ``sync`` or ``gevent``
+as ``omero.web.wsgi_worker_class``, through ``omero.web.wsgi_args``: docs/install.md). On
+OMERO.web's Django handler it installs the hosted front (:mod:`.hosted_front`).
 """
 
 from __future__ import annotations
@@ -149,7 +150,9 @@ class KeepAliveWorker(SyncWorker):
         if getattr(self, "wsgi", None) is not None and "django" in sys.modules:
             from .hosted_front import front_for  # OMERO.web's handler: the render URLs' cycle replayed
 
-            self.wsgi = front_for(self.wsgi)
+            loaded, self.wsgi = self.wsgi, front_for(self.wsgi)
+            if self.wsgi is not loaded:
+                self.log.info("render URLs answered through the hosted front (omero_fast_region.hosted_front)")
 
     # -- the loop --------------------------------------------------------------------------
 

@@ -66,6 +66,7 @@ def test_quick_run_runs_or_explains_the_hosted_mode(quick_results):
         assert "hosted-keepalive-2w" in quick_results["skipped"]
     else:
         assert all(p["non2xx"] == 0 for pts in hosted["workloads"].values() for p in pts)
+        assert hosted["hosted_front"]  # the keep-alive worker wrapped OMERO.web's handler
         # warm tiles need no Redis (stock reads the session once per request): sessions come from the
         # tracked copy, descriptors from process memory; only a worker's first sight of the session counts
         redis_calls = hosted["redis_calls_per_warm_request"]
