@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 APP = "omero_fast_region"
 MIDDLEWARE = "omero_fast_region.middleware.FastRenderMiddleware"
+KEEPALIVE_WORKER = "omero_fast_region.keepalive_worker.KeepAliveWorker"
 STANDALONE_SETTINGS = "omero_fast_region.standalone_settings"
 DISTRIBUTIONS = ("omero-fast-region", "Django", "numpy", "zarr", "tifffile", "imagecodecs", "Pillow",
                  "gunicorn", "django-redis", "redis", "omero-py", "omero-web", "zeroc-ice")
@@ -81,8 +82,11 @@ def run_check(args: argparse.Namespace) -> int:
     settings_module = configure_django(report, catalog)
     check_settings(report)
     if settings_module:
-        check_sessions_and_caches(report, standalone=catalog is not None or settings_module == STANDALONE_SETTINGS)
+        standalone = catalog is not None or settings_module == STANDALONE_SETTINGS
+        check_sessions_and_caches(report, standalone=standalone)
         check_mounting(report)
+        if not standalone:
+            check_worker_class(report)
     if catalog:
         check_catalog(report, catalog)
     else:
@@ -259,6 +263,28 @@ def probe_cache(alias: str, seconds: float = 5.0) -> tuple[bool, str]:
 
 def _listed(value: Any, item: str) -> bool:
     return any(str(entry) == item or str(entry).startswith(item + ".") for entry in (value or ()))
+
+
+def check_worker_class(report: Report) -> None:
+    """The gunicorn worker ``omero web start`` will run (docs/install.md#workers)."""
+    from django.conf import settings
+
+    from .config import get_config
+
+    worker_class = str(getattr(settings, "WSGI_WORKER_CLASS", "sync"))
+    args = str(getattr(settings, "WSGI_ARGS", "") or "")
+    if worker_class not in ("sync", "gevent"):
+        report.add("mounting", "worker class", f"omero.web.wsgi_worker_class {worker_class}: `omero web start` accepts "
+                   f"only sync or gevent (error 609); give '--worker-class {KEEPALIVE_WORKER}' in "
+                   "omero.web.wsgi_args instead", "fail")
+    elif KEEPALIVE_WORKER in args:
+        front = "on" if get_config().hosted_front else "off (hosted_front)"
+        report.add("mounting", "worker class", f"{KEEPALIVE_WORKER} (from omero.web.wsgi_args): kept connections, "
+                   f"hosted front {front}", "ok")
+    else:
+        report.add("mounting", "worker class", f"{worker_class}: a connection per request and Django's whole request "
+                   f"cycle per tile; '--worker-class {KEEPALIVE_WORKER}' in omero.web.wsgi_args is faster "
+                   "(docs/install.md#workers)", "info")
 
 
 def check_mounting(report: Report) -> None:

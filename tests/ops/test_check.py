@@ -141,6 +141,20 @@ def test_middleware_before_the_session_middleware_fails(capsys, repository, sett
     assert "before SessionMiddleware" in _line(out, "middleware order")
 
 
+@pytest.mark.parametrize("worker_class,wsgi_args,level,words", [
+    ("sync", "", "--", "a connection per request"),
+    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", "ok", "hosted front on"),
+    (check.KEEPALIVE_WORKER, "", "FAIL", "error 609"),  # what omero web start refuses
+])
+def test_the_worker_class_omero_web_start_will_run_is_reported(capsys, repository, settings, worker_class, wsgi_args,
+                                                                 level, words):
+    settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
+    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS = worker_class, wsgi_args
+    _, out = _run(capsys)
+    line = _line(out, "worker class", "mounting")
+    assert line.strip().startswith(level) and words in line
+
+
 def test_standalone_urls_are_reported_as_the_active_mounting(capsys, repository):
     _, out = _run(capsys, catalog=str(repository))
     assert "standalone" in _line(out, "active")
