@@ -20,9 +20,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .cli import KEEPALIVE_WORKER
+
 APP = "omero_fast_region"
 MIDDLEWARE = "omero_fast_region.middleware.FastRenderMiddleware"
-KEEPALIVE_WORKER = "omero_fast_region.keepalive_worker.KeepAliveWorker"
 STANDALONE_SETTINGS = "omero_fast_region.standalone_settings"
 DISTRIBUTIONS = ("omero-fast-region", "Django", "numpy", "zarr", "tifffile", "imagecodecs", "Pillow",
                  "gunicorn", "django-redis", "redis", "omero-py", "omero-web", "zeroc-ice")

@@ -107,12 +107,12 @@ class DirectDispatch:
         set_script_prefix(get_script_name(environ))
         response = view(WSGIRequest(environ))
         if response.streaming:  # not an image endpoint's answer; Django would do the same
-            start_response(_status(response), _headers(response))
+            start_response(wsgi_status(response), wsgi_headers(response))
             return response  # type: ignore[return-value]
         body = response.content
         if not response.has_header("Content-Length"):
             response.headers["Content-Length"] = str(len(body))
-        start_response(_status(response), _headers(response))
+        start_response(wsgi_status(response), wsgi_headers(response))
         if response._resource_closers:  # a file the view opened; close() also sends request_finished
             response.close()
         return [body]
@@ -136,9 +136,12 @@ def _endpoint_for(path: str) -> View | None:
     return convert_exception_to_response(endpoint)
 
 
-def _status(response: HttpResponseBase) -> str:
+def wsgi_status(response: HttpResponseBase) -> str:
+    """The WSGI status line of ``response``, as Django's handler writes it."""
     return f"{response.status_code} {response.reason_phrase}"
 
 
-def _headers(response: HttpResponseBase) -> list[tuple[str, str]]:
+def wsgi_headers(response: HttpResponseBase) -> list[tuple[str, str]]:
+    """The WSGI header list of ``response``, as Django's handler writes it: its headers, then one
+    ``Set-Cookie`` per cookie."""
     return [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())]

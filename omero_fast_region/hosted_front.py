@@ -36,7 +36,7 @@ from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_pre
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
 
-from .direct_dispatch import RESOLVED_PATHS, request_cycle_passive
+from .direct_dispatch import RESOLVED_PATHS, request_cycle_passive, wsgi_headers, wsgi_status
 from .middleware import FastRenderMiddleware
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,7 @@ class HostedFront:
             log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         # from here on, exactly WSGIHandler.__call__'s epilogue
         response._handler_class = app.__class__
-        start_response(f"{response.status_code} {response.reason_phrase}",
-                       [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())])
+        start_response(wsgi_status(response), wsgi_headers(response))
         if getattr(response, "file_to_stream", None) is not None and environ.get("wsgi.file_wrapper"):
             response.file_to_stream.close = response.close
             return environ["wsgi.file_wrapper"](response.file_to_stream, response.block_size)

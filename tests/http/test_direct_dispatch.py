@@ -3,15 +3,12 @@ where the settings make that safe."""
 
 from __future__ import annotations
 
-import io
-import sys
-from urllib.parse import unquote, urlsplit
-
 import pytest
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 
 from omero_fast_region.direct_dispatch import DirectDispatch, direct_dispatch_safe
+from tests.wsgi_calls import call, comparable
 
 #: (URL, the status both answer)
 CASES = [
@@ -29,34 +26,6 @@ CASES = [
     ("/webgateway/render_image/x/0/0/", "404"),  # not one of our paths: Django's 404
 ]
 URLS = [url for url, _ in CASES]
-
-
-def call(app, url: str, method: str = "GET", host: str = "127.0.0.1") -> tuple[str, list[tuple[str, str]], bytes]:
-    """``app`` as gunicorn calls it: (status, headers, body)."""
-    split = urlsplit(url)
-    environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": unquote(split.path), "QUERY_STRING": split.query,
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
-        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
-    }
-    answer: dict = {}
-
-    def start_response(status, headers, exc_info=None):
-        answer["status"], answer["headers"] = status, headers
-
-    chunks = app(environ, start_response)
-    try:
-        body = b"".join(chunks)
-    finally:
-        if hasattr(chunks, "close"):
-            chunks.close()
-    return answer["status"], answer["headers"], body
-
-
-def comparable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Headers in order, ``Server-Timing`` durations left out (they are timings)."""
-    return [(name, "…" if name == "Server-Timing" else value) for name, value in headers]
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from omero_fast_region.direct_dispatch import DirectDispatch
 from omero_fast_region.hosted_front import HostedFront, front_for
 from omero_fast_region.keepalive_worker import KeepAliveWorker
 
-from .test_direct_dispatch import CASES, URLS, call, comparable
+from tests.wsgi_calls import call, comparable
+
+from .test_direct_dispatch import CASES, URLS
 
 #: a middleware whose steps can be told to answer or to raise (module-level so settings can name it)
 PROBE: dict = {}

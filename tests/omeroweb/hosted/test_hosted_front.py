@@ -3,16 +3,14 @@ OMERO.web's own WSGI application does, and hands every other request to it."""
 
 from __future__ import annotations
 
-import io
-import sys
-from urllib.parse import unquote, urlsplit
-
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client, override_settings
 
 from omero_fast_region.hosted_front import HostedFront, front_for, middleware_layers
+from tests.wsgi_calls import call
+from tests.wsgi_calls import comparable as wsgi_comparable
 
 from .sessions import login
 
@@ -29,44 +27,17 @@ class CountingHandler(WSGIHandler):
         return super().__call__(environ, start_response)
 
 
-def call(app, url: str, cookies: dict[str, str] | None = None, method: str = "GET",
-         **headers: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """``app`` as gunicorn calls it: (status, headers, body)."""
-    split = urlsplit(url)
-    environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": unquote(split.path), "QUERY_STRING": split.query,
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver", "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
-        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
-    }
-    if cookies:
-        environ["HTTP_COOKIE"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    answer: dict = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        answer["status"], answer["headers"] = status, response_headers
-
-    chunks = app(environ, start_response)
-    try:
-        body = b"".join(chunks)
-    finally:
-        if hasattr(chunks, "close"):
-            chunks.close()
-    return answer["status"], answer["headers"], body
-
-
 def comparable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Headers in order; ``Server-Timing`` durations and a new CSRF cookie's random value left out."""
-    masked = []
-    for name, value in headers:
-        if name == "Server-Timing":
-            value = "…"
-        elif name == "Set-Cookie" and value.strip().startswith(settings.CSRF_COOKIE_NAME + "="):
-            value = value.split(";", 1)[1]
-        masked.append((name, value))
-    return masked
+    """:func:`tests.wsgi_calls.comparable`, a new CSRF cookie's random value left out too."""
+    csrf = settings.CSRF_COOKIE_NAME + "="
+    return [(name, value.split(";", 1)[1] if name == "Set-Cookie" and value.strip().startswith(csrf) else value)
+            for name, value in wsgi_comparable(headers)]
+
+
+def get(app, url: str, cookies: dict[str, str] | None = None, method: str = "GET", **headers: str):
+    """:func:`tests.wsgi_calls.call` as a browser reaches OMERO.web's test host."""
+    return call(app, url, method=method, host=headers.pop("host", "testserver"), cookies=cookies,
+                environ={"REMOTE_ADDR": "127.0.0.1"}, **headers)
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +93,10 @@ CASES = [
 def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, name, url, who, headers, status):
     cookies = {None: None, "alice": alice(session_key), "bob": alice(bob_key),
                "stale": alice("x" * 32), "alice+csrf": alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"})}[who]
-    call(front.app, url, cookies, **headers)  # once first: what a first answer leaves (caches, a saved session) is left
-    stock = call(front.app, url, cookies, **headers)
+    get(front.app, url, cookies, **headers)  # once first: what a first answer leaves (caches, a saved session) is left
+    stock = get(front.app, url, cookies, **headers)
     before = CountingHandler.calls
-    fast = call(front, url, cookies, **headers)
+    fast = get(front, url, cookies, **headers)
     assert CountingHandler.calls == before, "the front handed a render URL to Django's handler"
     if status is not None:
         assert stock[0].split()[0] == status, (stock[0], stock[2][:300])
@@ -137,12 +108,12 @@ def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, name, u
 def test_a_new_csrf_cookie_and_a_stale_session_cookie_are_answered_by_the_middleware(front, session_key):
     """What the replayed middleware adds: CsrfViewMiddleware's new cookie, SessionMiddleware's
     deletion of a cookie naming no session, XFrameOptionsMiddleware's header, Vary: Cookie."""
-    status, headers, _ = call(front, TILE, alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"}))
+    status, headers, _ = get(front, TILE, alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"}))
     assert status.startswith("200")
     cookies = [value for name, value in headers if name == "Set-Cookie"]
     assert any(value.strip().startswith(settings.CSRF_COOKIE_NAME + "=") for value in cookies)
     assert dict(headers)["X-Frame-Options"] == settings.X_FRAME_OPTIONS and "Cookie" in dict(headers)["Vary"]
-    status, headers, _ = call(front, TILE, alice("x" * 32))
+    status, headers, _ = get(front, TILE, alice("x" * 32))
     deleted = [value for name, value in headers if name == "Set-Cookie"]
     assert status.startswith("302") and any(settings.SESSION_COOKIE_NAME + '=""' in value for value in deleted)
 
@@ -154,7 +125,7 @@ def test_a_session_the_stock_view_saves_is_saved_and_its_cookie_set_through_the_
     login(client, "alice", "alice-pw")
     fresh = client.cookies[settings.SESSION_COOKIE_NAME].value
     before = CountingHandler.calls
-    status, headers, _ = call(front, "/webgateway/render_image_region/5/0/0/?tile=0,0,0,32,32", alice(fresh))
+    status, headers, _ = get(front, "/webgateway/render_image_region/5/0/0/?tile=0,0,0,32,32", alice(fresh))
     assert CountingHandler.calls == before
     assert not any(name == "Server-Timing" for name, _ in headers)  # the stock view's answer
     assert any(name == "Set-Cookie" and f"{settings.SESSION_COOKIE_NAME}={fresh}" in value for name, value in headers)
@@ -168,7 +139,7 @@ def test_a_session_the_stock_view_saves_is_saved_and_its_cookie_set_through_the_
 ])
 def test_every_other_request_goes_to_omeroweb_itself(front, session_key, method, url):
     before = CountingHandler.calls
-    call(front, url, alice(session_key), method=method)
+    get(front, url, alice(session_key), method=method)
     assert CountingHandler.calls == before + 1
 
 
@@ -179,16 +150,18 @@ def test_the_front_replays_the_handlers_own_middleware_instances(front):
     assert not front.send_signals  # no database, the Redis cache's close() does nothing
 
 
+class OwnCallMiddleware:
+    """A middleware with its own ``__call__``: the front cannot replay it method by method."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
 def test_a_middleware_with_its_own_call_keeps_django_s_handler():
-    class Custom:
-        def __init__(self, get_response):
-            self.get_response = get_response
-
-        def __call__(self, request):
-            return self.get_response(request)
-
-    sys.modules[__name__].Custom = Custom
-    with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, f"{__name__}.Custom"]):
+    with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, f"{__name__}.OwnCallMiddleware"]):
         handler = WSGIHandler()
         assert middleware_layers(handler) is None
         assert front_for(handler) is handler
