@@ -1,6 +1,6 @@
-"""Cheaper forms of two pieces of gunicorn's per-response work, for the keep-alive worker.
+"""Cheaper forms of three pieces of gunicorn's per-response work, for the keep-alive worker.
 
-Both give byte-for-byte what gunicorn gives; they only skip work whose result is thrown away:
+Each gives byte-for-byte what gunicorn gives; they only skip work whose result is thrown away:
 
 * :func:`lean_access` — gunicorn's access log builds an atom for every request header, response
   header and environ entry (about 60 strings, each escaped) for every line, whatever the format
@@ -9,16 +9,22 @@ Both give byte-for-byte what gunicorn gives; they only skip work whose result is
   environ, so it builds only the ~20 plain atoms the line can use.
 * :func:`cache_http_date` — gunicorn formats the ``Date`` header from the clock for every
   response; the text changes once a second, so it is formatted once a second (as nginx does).
+* :func:`send_headers_with_body` — gunicorn sends a response's header block in one ``send`` and
+  its body in another; on a socket with ``TCP_NODELAY`` (gunicorn sets it) that is two segments,
+  and on loopback two passes through the receiving side's stack and two wake-ups of the client.
+  The header block is held back and goes out with the first body bytes in one ``sendmsg``.
 
-Measured in docs/benchmarks.md, finding 26.
+Measured in docs/benchmarks.md, findings 26 and 28.
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from typing import Any, Callable
 
 from gunicorn import glogging, util
+from gunicorn.http import wsgi
 
 Access = Callable[[Any, Any, dict, Any], None]
 
@@ -86,3 +92,85 @@ def _http_date_once_a_second(timestamp: float | None = None) -> str:
 def cache_http_date() -> None:
     """Make this process's gunicorn format the ``Date`` header once a second (call in a worker)."""
     util.http_date = _http_date_once_a_second
+
+
+class _HeaderBlock:
+    """Stands in for the socket while gunicorn's ``send_headers`` writes the header block."""
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class HeadersWithBodyResponse(wsgi.Response):
+    """gunicorn's response, whose header block waits for the first body bytes to share their send.
+
+    The block is gunicorn's own (its ``send_headers`` writes it into a :class:`_HeaderBlock`); it
+    is sent with the first body bytes (unchunked), before them (chunked, gunicorn frames the
+    chunk), or on ``close`` when no body follows (``HEAD``, 304, an empty body). ``sendfile``
+    writes to the socket itself, so that path sends the block first, as gunicorn does.
+    """
+
+    _held = b""
+    _hold = True
+
+    def send_headers(self) -> None:
+        if self.headers_sent or not self._hold:
+            super().send_headers()
+            return
+        sock, block = self.sock, _HeaderBlock()
+        self.sock = block
+        try:
+            super().send_headers()
+        finally:
+            self.sock = sock
+        self._held = block.data
+
+    def _flush_held(self) -> None:
+        held, self._held = self._held, b""
+        if held:
+            util.write(self.sock, held)
+
+    def _emit_body(self, data: bytes) -> None:
+        held = self._held
+        if held and not self.chunked:
+            self._held = b""
+            _send_both(self.sock, held, data)
+            return
+        self._flush_held()
+        super()._emit_body(data)
+
+    def sendfile(self, respiter: Any) -> bool:
+        self._flush_held()
+        self._hold = False  # sendfile writes the block, then the file, straight to the socket
+        return super().sendfile(respiter)
+
+    def close(self) -> None:
+        if not self.headers_sent:  # a response that wrote nothing
+            self.send_headers()
+        self._flush_held()
+        super().close()
+
+
+def _send_both(sock: Any, head: bytes, body: bytes) -> None:
+    """``sock.sendall(head + body)`` in one system call where the socket allows, without the copy."""
+    if isinstance(sock, ssl.SSLSocket):  # no sendmsg over TLS
+        sock.sendall(head + body)
+        return
+    sent = sock.sendmsg((head, body))
+    if sent < len(head):
+        sock.sendall(head[sent:])
+        sock.sendall(body)
+    elif sent < len(head) + len(body):
+        sock.sendall(memoryview(body)[sent - len(head):])
+
+
+def send_headers_with_body(resp: wsgi.Response) -> wsgi.Response:
+    """Make gunicorn's ``resp`` (from ``wsgi.create``) send its header block with its first body bytes."""
+    if type(resp) is wsgi.Response:
+        resp.__class__ = HeadersWithBodyResponse
+    return resp

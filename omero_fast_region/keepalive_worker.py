@@ -58,7 +58,7 @@ from gunicorn import http, sock, util
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
-from .gunicorn_lean import cache_http_date, lean_access
+from .gunicorn_lean import cache_http_date, lean_access, send_headers_with_body
 
 #: how long a new connection may take to send its first request, and a body the application left
 #: unread to drain, before the connection is closed
@@ -301,6 +301,7 @@ class KeepAliveWorker(SyncWorker):
             self.cfg.pre_request(self, req)
             request_start = datetime.now()
             resp, environ = wsgi.create(req, conn.client, conn.addr, conn.server, self.cfg)
+            send_headers_with_body(resp)
             self.nr += 1
             if self.nr >= self.max_requests:
                 if self.alive:

@@ -50,6 +50,10 @@ class RequestContext:
 
 STANDALONE = RequestContext(scope="standalone")
 
+#: requesters built so far, by share and connector contents (a tile's requester is one of a few)
+_KNOWN: dict[tuple, RequestContext] = {}
+MAX_KNOWN = 4096
+
 
 def scope_of(session_key: str) -> str:
     """A stable, non-reversible token for an OMERO session key (never log the key itself)."""
@@ -92,7 +96,10 @@ def _share_id(request: Any) -> int | None:
 
 
 def context_for(request: Any) -> RequestContext:
-    """The requester of a Django request; raises NotLoggedIn when there is no usable OMERO session."""
+    """The requester of a Django request; raises NotLoggedIn when there is no usable OMERO session.
+
+    Contexts are immutable and built once per connector contents and share (the session key's
+    digest is the costly part): the same session's tiles share one."""
     if get_config().standalone:
         return STANDALONE
     connector = session_value(request, "connector")
@@ -101,9 +108,22 @@ def context_for(request: Any) -> RequestContext:
     is_public = bool(connector.get("is_public"))
     if is_public and not public_url_allowed(request):
         raise NotLoggedIn()  # stock closes the public connection and answers "not logged in"
-    return RequestContext(
+    share_id = _share_id(request)
+    try:
+        key: tuple | None = (share_id, *connector.items())
+        known = _KNOWN.get(key)  # type: ignore[arg-type]
+    except TypeError:  # a value that cannot be hashed: build it every time
+        key, known = None, None
+    if known is not None:
+        return known
+    ctx = RequestContext(
         scope=scope_of(str(connector["omero_session_key"])),
         connector=dict(connector),
         is_public=is_public,
-        share_id=_share_id(request),
+        share_id=share_id,
     )
+    if key is not None:
+        if len(_KNOWN) >= MAX_KNOWN:
+            _KNOWN.clear()
+        _KNOWN[key] = ctx
+    return ctx

@@ -71,3 +71,22 @@ def test_the_public_user_is_refused_once_public_access_is_disabled(public, setti
     settings.PUBLIC_ENABLED = False
     with pytest.raises(NotLoggedIn):
         context_for(request(connector=public))
+
+
+def test_a_sessions_requester_is_built_once_and_any_change_in_it_is_a_new_one():
+    first = context_for(request(connector=CONNECTOR))
+    assert context_for(request(connector=CONNECTOR)) is first
+    other_user = context_for(request(connector=dict(CONNECTOR, user_id=53)))
+    other_key = context_for(request(connector=dict(CONNECTOR, omero_session_key="8c8b0000-aaaa-4000-8000-000000000002")))
+    shared = context_for(request(connector=CONNECTOR, share_id="12"))
+    assert (other_user.user_id, other_key.scope != first.scope, shared.share_id) == (53, True, 12)
+    assert len({id(first), id(other_user), id(other_key), id(shared)}) == 4
+    assert first.user_id == 52 and first.share_id is None
+    unhashable = dict(CONNECTOR, groups=[3, 4])  # still served, built per request
+    assert context_for(request(connector=unhashable)).user_id == 52
+
+
+def test_a_known_public_requester_is_still_refused_where_the_public_user_may_not_go(public):
+    assert context_for(request(connector=public)).is_public
+    with pytest.raises(NotLoggedIn):
+        context_for(request("/webclient/render_image_region/1/0/0/", connector=public))

@@ -110,3 +110,117 @@ def test_the_date_header_is_gunicorns_text_formatted_once_a_second(monkeypatch):
     clock[0] += 1.0
     assert util.http_date() == "Tue, 14 Nov 2023 22:13:21 GMT" and len(formatted) == 2
     assert util.http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"  # an explicit time is formatted as asked
+
+
+class Wire:
+    """A socket that records each system call's bytes (sendall, sendmsg, sendfile)."""
+
+    def __init__(self, partial_at: int | None = None) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+        self.partial_at = partial_at  # sendmsg sends only this many bytes (a full socket buffer)
+
+    def sendall(self, data) -> None:
+        self.calls.append(("sendall", bytes(data)))
+
+    def sendmsg(self, buffers) -> int:
+        data = b"".join(bytes(b) for b in buffers)
+        if self.partial_at is not None:
+            data = data[:self.partial_at]
+        self.calls.append(("sendmsg", data))
+        return len(data)
+
+    def sendfile(self, file, offset: int = 0, count: int | None = None) -> int:
+        file.seek(offset)
+        data = file.read(count)
+        self.calls.append(("sendfile", data))
+        return len(data)
+
+    @property
+    def bytes(self) -> bytes:
+        return b"".join(data for _, data in self.calls)
+
+
+def _respond(raw_request: bytes, status: str, headers: list, body: list, lean: bool, wire: Wire,
+             file_body: bytes | None = None, tmp_path=None) -> None:
+    """What gunicorn (or, ``lean``, the one-send response) writes for one WSGI answer."""
+    from gunicorn.http.parser import RequestParser
+    from gunicorn.http.wsgi import FileWrapper, Response
+
+    cfg = Config()
+    req = next(RequestParser(cfg, iter([raw_request]), ("127.0.0.1", 5000)))
+    resp = Response(req, wire, cfg)
+    if lean:
+        assert gunicorn_lean.send_headers_with_body(resp) is resp
+    resp.start_response(status, headers)
+    if file_body is not None:
+        path = tmp_path / "body.bin"
+        path.write_bytes(file_body)
+        with open(path, "rb") as handle:
+            resp.write_file(FileWrapper(handle))
+    else:
+        for item in body:
+            resp.write(item)
+    resp.close()
+
+
+GET = b"GET /tile HTTP/1.1\r\nHost: t\r\n\r\n"
+TILE = bytes(range(256)) * 200
+ANSWERS = {
+    "one body": (GET, "200 OK", [("Content-Type", "image/jpeg"), ("Content-Length", str(len(TILE)))], [TILE]),
+    "several parts": (GET, "200 OK", [("Content-Length", "10")], [b"abc", b"", b"defg", b"hij"]),
+    "longer than its length": (GET, "200 OK", [("Content-Length", "4")], [b"abcdef", b"gh"]),
+    "chunked": (GET, "200 OK", [("Content-Type", "text/plain")], [b"one,", b"", b"two"]),
+    "empty": (GET, "204 No Content", [], []),
+    "not modified": (GET, "304 Not Modified", [("ETag", '"x"')], [b""]),
+    "HEAD": (b"HEAD /tile HTTP/1.1\r\nHost: t\r\n\r\n", "200 OK", [("Content-Length", "3")], [b"abc"]),
+    "HTTP/1.0": (b"GET /tile HTTP/1.0\r\n\r\n", "200 OK", [], [b"abc", b"def"]),
+}
+
+
+@pytest.mark.parametrize("case", list(ANSWERS))
+def test_a_response_sends_gunicorns_bytes_with_its_headers_in_the_first_bodys_send(case):
+    raw, status, headers, body = ANSWERS[case]
+    stock, lean = Wire(), Wire()
+    _respond(raw, status, headers, body, False, stock)
+    _respond(raw, status, headers, body, True, lean)
+    assert lean.bytes == stock.bytes
+    head = stock.calls[0][1]
+    assert head.endswith(b"\r\n\r\n") and head.startswith(b"HTTP/1.")
+    # the header block never goes out alone when body bytes follow it
+    assert lean.calls[0][1].startswith(head)
+    if any(body) and "chunked" not in case and raw.startswith(b"GET"):
+        assert len(lean.calls) == len(stock.calls) - 1 and lean.calls[0][0] == "sendmsg"
+        assert len(lean.calls[0][1]) > len(head)
+    else:  # nothing to join (no body, or gunicorn frames chunks itself): the same calls as gunicorn's
+        assert lean.calls == stock.calls
+
+
+def test_a_partial_send_is_completed():
+    raw, status, headers, body = ANSWERS["one body"]
+    stock = Wire()
+    _respond(raw, status, headers, body, False, stock)
+    head = len(stock.calls[0][1])
+    # cut inside the header block (the rest of it and the body follow), inside the body (its rest follows)
+    for partial_at, calls in ((5, ["sendmsg", "sendall", "sendall"]), (head + 7, ["sendmsg", "sendall"])):
+        lean = Wire(partial_at=partial_at)
+        _respond(raw, status, headers, body, True, lean)
+        assert lean.bytes == stock.bytes
+        assert [name for name, _ in lean.calls] == calls
+
+
+def test_sendfile_sends_the_header_block_first(tmp_path):
+    raw, status, headers, _ = ANSWERS["one body"]
+    stock, lean = Wire(), Wire()
+    _respond(raw, status, headers, [], False, stock, file_body=TILE, tmp_path=tmp_path)
+    _respond(raw, status, headers, [], True, lean, file_body=TILE, tmp_path=tmp_path)
+    assert lean.calls == stock.calls and lean.calls[-1] == ("sendfile", TILE)
+
+
+def test_only_gunicorns_own_response_class_is_changed():
+    from gunicorn.http.wsgi import Response
+
+    class Custom(Response):
+        pass
+
+    resp = Custom.__new__(Custom)
+    assert type(gunicorn_lean.send_headers_with_body(resp)) is Custom
