@@ -54,7 +54,7 @@ def targets(results: dict) -> list[dict]:
             over = paired["overhead_pct"]
             rows.append({"target": f"HTTP + session + descriptor cache add ≤ 15% CPU per tile ({name})",
                          "measured": f"{over:+.0f}% ({paired['served_median_ms']:.2f} vs floor {paired['floor_median_ms']:.2f} ms, "
-                                     f"medians of {len(paired['floor_ms'])} alternating rounds){_saturated(paired)}",
+                                     f"medians; median of {len(paired['floor_ms'])} alternating rounds' ratios){_saturated(paired)}",
                          "met": over <= 15.0})
         elif point and floor:
             over = (point["cpu_ms_per_request"] / floor - 1.0) * 100.0

@@ -45,7 +45,7 @@ class Options:
     cold_rounds: int = 3
     floor: bool = True
     floor_rounds: int = 2
-    overhead_pairs: int = 3
+    overhead_pairs: int = 5
 
     @classmethod
     def quick_defaults(cls) -> "Options":
@@ -419,7 +419,9 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     different machine (we saw the same stages vary by 30 % between runs). Here each round is a
     floor run (fresh process, stages) right next to two served runs: wrk at 2× workers (what the
     target is judged on) and at 8× workers, where the workers never wait for the next request,
-    as the floor's loop never does; the overhead is the ratio of the medians. The 2× run also
+    as the floor's loop never does. Each round gives its own ratio (served over the floor beside
+    it) and the overhead is the median of those ratios, so a floor taken while the machine was
+    slow is compared with the served runs of that moment, not of another round. The 2× run also
     carries the in-situ floor (:class:`~benchmarks.load.ServerTimingSampler`): the CPU the same
     workers spent producing each image, at the same moment, so its ratio is free of drift.
     """
@@ -437,19 +439,27 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     floor, serve, busy = (statistics.median(values) for values in (floors, served, saturated))
     result = {"workload": workload.name, "connections": 2 * options.workers, "floor_ms": floors, "served_ms": served,
               "floor_median_ms": round(floor, 3), "served_median_ms": round(serve, 3),
-              "overhead_pct": round((serve / floor - 1.0) * 100.0, 1),
+              "overhead_pct": round_pct(paired_ratio(served, floors)),
               "saturated": {"connections": loaded, "served_ms": saturated, "served_median_ms": round(busy, 3),
-                            "overhead_pct": round((busy / floor - 1.0) * 100.0, 1)}}
+                            "overhead_pct": round_pct(paired_ratio(saturated, floors))}}
     line = (f"  overhead {workload.name}: served {serve:.2f} vs floor {floor:.2f} ms/req "
             f"({result['overhead_pct']:+.0f}%; saturated {busy:.2f} ms, {result['saturated']['overhead_pct']:+.0f}%")
     if len(in_situ) == len(served):
-        # each round's own ratio: the served CPU per request over the same workers' image CPU
-        ratios = [s / f - 1.0 for s, f in zip(served, in_situ)]
+        # the served CPU per request over the same workers' image CPU, the same moment
         result["in_situ"] = {"floor_ms": in_situ, "floor_median_ms": round(statistics.median(in_situ), 3),
-                             "overhead_pct": round(statistics.median(ratios) * 100.0, 1)}
+                             "overhead_pct": round_pct(paired_ratio(served, in_situ))}
         line += f"; in situ {result['in_situ']['floor_median_ms']:.2f} ms, {result['in_situ']['overhead_pct']:+.0f}%"
     print(line + f"; {len(floors)} alternating rounds)", flush=True)
     return result
+
+
+def paired_ratio(measured: list[float], floors: list[float]) -> float:
+    """The median over rounds of each round's ``measured / floor - 1``."""
+    return statistics.median(m / f - 1.0 for m, f in zip(measured, floors))
+
+
+def round_pct(ratio: float) -> float:
+    return round(ratio * 100.0, 1)
 
 
 #: connections per worker that keep every worker busy (the saturated overhead measurement)

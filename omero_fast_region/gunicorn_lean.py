@@ -1,4 +1,4 @@
-"""Cheaper forms of three pieces of gunicorn's per-response work, for the keep-alive worker.
+"""Cheaper forms of four pieces of gunicorn's per-request work, for the keep-alive worker.
 
 Each gives byte-for-byte what gunicorn gives; they only skip work whose result is thrown away:
 
@@ -13,6 +13,10 @@ Each gives byte-for-byte what gunicorn gives; they only skip work whose result i
   its body in another; on a socket with ``TCP_NODELAY`` (gunicorn sets it) that is two segments,
   and on loopback two passes through the receiving side's stack and two wake-ups of the client.
   The header block is held back and goes out with the first body bytes in one ``sendmsg``.
+* :func:`remember_peer_trust` — gunicorn decides for every request whether its peer may set
+  forwarding headers (``forwarded_allow_ips``: the peer's address parsed and matched against
+  each allowed network); the answer depends only on the address and the configuration, so it is
+  decided once per peer address.
 
 Measured in docs/benchmarks.md, findings 26 and 28.
 """
@@ -25,6 +29,8 @@ from typing import Any, Callable
 
 from gunicorn import glogging, util
 from gunicorn.http import wsgi
+from gunicorn.http.message import Request
+from gunicorn.http.parser import RequestParser
 
 Access = Callable[[Any, Any, dict, Any], None]
 
@@ -174,3 +180,30 @@ def send_headers_with_body(resp: wsgi.Response) -> wsgi.Response:
     if type(resp) is wsgi.Response:
         resp.__class__ = HeadersWithBodyResponse
     return resp
+
+
+class PeerTrustRememberedRequest(Request):
+    """gunicorn's request, whose peer's forwarding trust is looked up per peer address and config."""
+
+    def _peer_trusted_for_forwarded(self) -> tuple:
+        peer, cfg = self.peer_addr, self.cfg
+        if not isinstance(peer, tuple):  # a UNIX socket: gunicorn trusts it, nothing to look up
+            return super()._peer_trusted_for_forwarded()
+        known = cfg.__dict__.get("_lean_peer_trust")
+        if known is None:
+            known = cfg.__dict__["_lean_peer_trust"] = {}
+        trust = known.get(peer[0])
+        if trust is None:
+            if len(known) >= 1024:  # many distinct peers (no proxy in front): keep the memo small
+                known.clear()
+            trust = known[peer[0]] = super()._peer_trusted_for_forwarded()
+        return trust
+
+
+def remember_peer_trust(parser: Any) -> Any:
+    """Make gunicorn's HTTP/1 ``parser`` build :class:`PeerTrustRememberedRequest` messages (a gunicorn
+    that has no per-request trust decision, or another parser, is left as it is)."""
+    if type(parser) is RequestParser and parser.mesg_class is Request \
+            and hasattr(Request, "_peer_trusted_for_forwarded"):
+        parser.mesg_class = PeerTrustRememberedRequest
+    return parser

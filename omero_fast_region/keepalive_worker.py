@@ -58,7 +58,7 @@ from gunicorn import http, sock, util
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
-from .gunicorn_lean import cache_http_date, lean_access, send_headers_with_body
+from .gunicorn_lean import cache_http_date, lean_access, remember_peer_trust, send_headers_with_body
 
 #: how long a new connection may take to send its first request, and a body the application left
 #: unread to drain, before the connection is closed
@@ -137,6 +137,10 @@ class KeepAliveWorker(SyncWorker):
             self.log.warning("this gunicorn is too old for kept connections; closing after every response")
             self._keepalive = 0.0
         self._access = self.log.access
+        #: the arbiter's heartbeat (a ``utime`` of the worker's file) is written at most this often,
+        #: not every turn of the loop: the arbiter only asks whether it is older than ``timeout``
+        self._heartbeat_s = min(1.0, (self.timeout or 2.0) / 4.0)
+        self._next_heartbeat = 0.0
 
     def init_process(self) -> None:
         # in the worker process only: the access line and the Date header without the work
@@ -167,8 +171,11 @@ class KeepAliveWorker(SyncWorker):
         selector.register(self.PIPE[0], selectors.EVENT_READ, _PIPE)
         try:
             while self.alive:
-                self.notify()
-                QUEUE_BOARD.publish(self.age, 0, time.monotonic())
+                now = time.monotonic()
+                if now >= self._next_heartbeat:
+                    self.notify()
+                    self._next_heartbeat = now + self._heartbeat_s
+                QUEUE_BOARD.publish(self.age, 0, now)
                 try:
                     events = selector.select(self._wait_s(timeout))
                 except OSError as exc:
@@ -271,7 +278,7 @@ class KeepAliveWorker(SyncWorker):
             if conn.parser is None:
                 if self.cfg.is_ssl:
                     conn.client = sock.ssl_wrap_socket(conn.client, self.cfg)
-                conn.parser = http.get_parser(self.cfg, conn.client, conn.addr)
+                conn.parser = remember_peer_trust(http.get_parser(self.cfg, conn.client, conn.addr))
             req = next(conn.parser)
             if not self.handle_request(conn, req):
                 return False

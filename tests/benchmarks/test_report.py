@@ -45,3 +45,12 @@ def test_the_overhead_target_uses_the_paired_medians_when_measured():
     (row,) = [r for r in target_rows(results) if "≤ 15%" in r["target"]]
     assert row["met"] is False  # judged at 2× workers; the saturated figure is reported beside it
     assert "saturated (16 connections" in row["measured"] and "+6%" in row["measured"]
+
+
+def test_the_paired_overhead_is_the_median_of_each_rounds_own_ratio():
+    from benchmarks.runner import paired_ratio, round_pct
+
+    # the machine slowed in the second round: its floor and its served run both moved
+    floors, served = [3.0, 4.0, 3.5], [3.3, 4.4, 4.2]
+    assert round_pct(paired_ratio(served, floors)) == 10.0  # rounds: +10 %, +10 %, +20 %
+    assert round_pct(paired_ratio([3.3, 3.6], [3.0, 3.0])) == 15.0  # an even count: the middle two's mean

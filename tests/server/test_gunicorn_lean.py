@@ -224,3 +224,40 @@ def test_only_gunicorns_own_response_class_is_changed():
 
     resp = Custom.__new__(Custom)
     assert type(gunicorn_lean.send_headers_with_body(resp)) is Custom
+
+
+FORWARDED = (b"GET /tile HTTP/1.1\r\nHost: t\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 10.9.9.9\r\n"
+             b"X-Tag: 1\r\n\r\n")
+
+
+@pytest.mark.parametrize("allowed", ["127.0.0.1", "10.0.0.0/8,::1", "*", ""])
+def test_each_peer_is_trusted_with_forwarding_headers_exactly_as_gunicorn_decides(allowed):
+    from gunicorn.http.parser import RequestParser
+
+    cfg = Config()
+    cfg.set("forwarded_allow_ips", allowed)
+
+    def parsed(peer, lean: bool) -> tuple:
+        parser = RequestParser(cfg, iter([FORWARDED]), peer)
+        if lean:
+            assert gunicorn_lean.remember_peer_trust(parser) is parser
+            assert parser.mesg_class is gunicorn_lean.PeerTrustRememberedRequest
+        req = next(parser)
+        return req.scheme, req.headers
+
+    peers = [("127.0.0.1", 5000), ("10.1.2.3", 5001), ("192.168.1.1", 5002), ("::1", 5003, 0, 0), "/run/gunicorn.sock"]
+    stock = [parsed(peer, False) for peer in peers]
+    assert [parsed(peer, True) for peer in peers * 2] == stock * 2  # the second round from the memo
+    schemes = [scheme for scheme, _ in stock]
+    assert schemes[-1] == "https"  # gunicorn trusts a UNIX socket's peer whatever the list says
+    assert set(schemes) == ({"https"} if allowed == "*" else {"http", "https"})  # the rule matters here
+
+
+def test_another_parser_keeps_its_own_messages():
+    from gunicorn.http.parser import RequestParser
+
+    class Custom(RequestParser):
+        pass
+
+    parser = Custom(Config(), iter([b""]), ("127.0.0.1", 1))
+    assert gunicorn_lean.remember_peer_trust(parser).mesg_class is not gunicorn_lean.PeerTrustRememberedRequest

@@ -390,3 +390,22 @@ def test_two_workers_share_the_load_of_kept_connections():
             for client in clients:
                 client.close()
         assert len(pids) == 2
+
+
+def test_the_arbiter_hears_the_worker_while_it_serves_and_while_it_waits():
+    """The heartbeat is written at most every quarter of the worker's timeout, not every turn of the
+    loop: the arbiter (timeout 2 s) must still never take a busy or an idle worker for a hung one."""
+    with Gunicorn("--keep-alive", "10", "--timeout", "2") as running:
+        client = running.connect()
+        pids = set()
+        until = time.monotonic() + 4.0
+        while time.monotonic() < until:  # busy: one request after another on a kept connection
+            pids.add(client.get("/beat")[2].split()[1])
+        time.sleep(3.0)  # idle
+        pids.add(client.get("/beat")[2].split()[1])
+        client.close()
+        os.killpg(running.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        running.proc.wait()  # type: ignore[union-attr]
+        output = running.proc.stdout.read().decode()  # type: ignore[union-attr]
+    assert len(pids) == 1
+    assert "Booting worker" in output and "WORKER TIMEOUT" not in output
