@@ -10,14 +10,16 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 WRK_SCRIPT = r"""
--- walks the path list round and round; counts statuses; prints one JSON line at the end
+-- walks the path list round and round; counts statuses and sums the Server-Timing "cpu" of
+-- each 200 (the CPU the worker spent producing the image); prints one JSON line at the end
 local paths = {}
 local counter = 0
-bad = 0  -- global: done() reads it from every thread
+bad = 0  -- globals: done() reads them from every thread
+cpu_sum = 0
+cpu_count = 0
 local threads = {}
 
 function setup(thread)
@@ -38,18 +40,34 @@ function request()
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then bad = bad + 1 end
+  if status < 200 or status > 299 then
+    bad = bad + 1
+  elseif status == 200 then
+    local timing = headers["Server-Timing"] or headers["server-timing"]
+    if timing then
+      local cpu = string.match(timing, "^cpu;dur=([%d%.]+)") or string.match(timing, "[, ]cpu;dur=([%d%.]+)")
+      if cpu then
+        cpu_sum = cpu_sum + tonumber(cpu)
+        cpu_count = cpu_count + 1
+      end
+    end
+  end
 end
 
 function done(summary, latency, requests)
-  local non2xx = 0
-  for _, thread in ipairs(threads) do non2xx = non2xx + thread:get("bad") end
+  local non2xx, cpu, counted = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    non2xx = non2xx + thread:get("bad")
+    cpu = cpu + thread:get("cpu_sum")
+    counted = counted + thread:get("cpu_count")
+  end
   local e = summary.errors
   io.write(string.format(
     'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "non2xx": %d, ' ..
+    '"server_timing_cpu": {"sum_ms": %.3f, "count": %d}, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
     '"latency_us": {"mean": %.1f, "p50": %d, "p90": %d, "p95": %d, "p99": %d, "max": %d}}\n',
-    summary.requests, summary.duration, summary.bytes, non2xx,
+    summary.requests, summary.duration, summary.bytes, non2xx, cpu, counted,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(95),
     latency:percentile(99), latency.max))
@@ -84,6 +102,10 @@ def run_wrk(port: int, paths: list[str], connections: int, seconds: float,
     result = json.loads(line[len("WRK_JSON "):])
     duration = result["duration_us"] / 1e6
     lat = result.pop("latency_us")
+    timing = result.pop("server_timing_cpu")
+    # the mean Server-Timing ``cpu`` of the 200 answers that carried one (None: none did)
+    result["server_timing_cpu_ms"] = round(timing["sum_ms"] / timing["count"], 3) if timing["count"] else None
+    result["server_timing_samples"] = timing["count"]
     result.update({
         "connections": connections,
         "seconds": round(duration, 2),
@@ -123,41 +145,6 @@ def run_ab(port: int, path: str, requests: int, concurrency: int, time_limit: fl
     result["percentiles_ms"] = {f"p{m.group(1)}": int(m.group(2))
                                 for m in re.finditer(r"^\s+(50|95|99|100)%\s+(\d+)", out.stdout, re.M)}
     return result
-
-
-class ServerTimingSampler:
-    """One client beside the load asking for the same paths one at a time, keeping each 200
-    answer's ``Server-Timing`` ``cpu`` (the CPU the worker spent producing the image).
-
-    Its mean is the floor measured inside the served workers, at the same moment and under the
-    same load as their CPU per request, so the ratio of the two is free of the machine's drift.
-    ``get`` is ``GunicornServer.get`` (a fresh connection per request, as ``wrk`` gets from a
-    sync worker)."""
-
-    def __init__(self, get, paths: list[str], headers: dict[str, str], offset: int = 0) -> None:
-        self._get, self._paths, self._headers, self._next = get, paths, headers, offset
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="server-timing-sampler", daemon=True)
-        self.requests = 0
-        self.cpu_ms: list[float] = []
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            path = self._paths[self._next % len(self._paths)]
-            self._next += 1
-            status, headers, _ = self._get(path, self._headers)
-            self.requests += 1
-            cpu = server_timing_value(headers.get("server-timing", ""), "cpu")
-            if status == 200 and cpu is not None:
-                self.cpu_ms.append(cpu)
-
-    def __enter__(self) -> "ServerTimingSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=120)
 
 
 def server_timing_value(header: str, name: str) -> float | None:

@@ -20,7 +20,7 @@ from .data import BIG_IDS, FULL, QUICK, BenchData, ensure_data, resident_bytes
 from .floor import run_floor
 from .hosted import HostedSetup, hosted_unavailable
 from .http_floor import measure_http_floor
-from .load import ServerTimingSampler, run_ab, run_wrk
+from .load import run_ab, run_wrk
 from .processes import Deployment, GunicornServer, ProcessSampler, RedisServer, cpu_ticks, loadavg, machine, steal_pct
 from .workloads import Workload, build_workloads
 
@@ -109,21 +109,17 @@ def measure(server: GunicornServer, workload: Workload, connections: int, second
             headers: dict[str, str], extra_pids: dict[str, list[int]], in_situ: bool = False) -> dict:
     """One bounded wrk run with the workers' (and Redis's) CPU and faults sampled around it.
 
-    ``in_situ``: one more client asks for the same paths beside wrk and collects the
-    ``Server-Timing`` CPU of each image (:class:`ServerTimingSampler`); its requests count in
-    the CPU per request too."""
+    ``in_situ``: also report the mean ``Server-Timing`` CPU of wrk's own 200 answers (the CPU
+    the workers spent producing each image, read by wrk's script from the same responses whose
+    CPU per request is measured, so no other client shares the machine)."""
     sampler = ProcessSampler({"workers": server.worker_pids(), **extra_pids})
     load_before, ticks_before = loadavg(), cpu_ticks()
-    timing = ServerTimingSampler(server.get, workload.paths, headers, offset=len(workload.paths) // 2) if in_situ else None
     sampler.start()
-    with timing or contextlib.nullcontext():
-        result = run_wrk(server.port, workload.paths, connections, seconds, headers)
+    result = run_wrk(server.port, workload.paths, connections, seconds, headers)
     usage = sampler.stop()
     stolen = steal_pct(ticks_before, cpu_ticks())
-    if timing is not None:
-        result["in_situ"] = {"requests": timing.requests, "samples": len(timing.cpu_ms),
-                             "cpu_ms": round(statistics.fmean(timing.cpu_ms), 3) if timing.cpu_ms else None}
-        result["requests"] += timing.requests
+    if in_situ:
+        result["in_situ"] = {"samples": result["server_timing_samples"], "cpu_ms": result["server_timing_cpu_ms"]}
     requests = max(1, result["requests"])
     workers = usage.pop("workers")
     result.update({
@@ -422,7 +418,7 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     as the floor's loop never does. Each round gives its own ratio (served over the floor beside
     it) and the overhead is the median of those ratios, so a floor taken while the machine was
     slow is compared with the served runs of that moment, not of another round. The 2× run also
-    carries the in-situ floor (:class:`~benchmarks.load.ServerTimingSampler`): the CPU the same
+    carries the in-situ floor (the ``Server-Timing`` cpu wrk's script reads): the CPU the same
     workers spent producing each image, at the same moment, so its ratio is free of drift.
     """
     floors, served, saturated, in_situ = [], [], [], []
