@@ -45,9 +45,9 @@ function response(status, headers, body)
   elseif status == 200 then
     local timing = headers["Server-Timing"] or headers["server-timing"]
     if timing then
-      local cpu = string.match(timing, "^cpu;dur=([%d%.]+)") or string.match(timing, "[, ]cpu;dur=([%d%.]+)")
+      local cpu = tonumber(string.match(timing, "^cpu;dur=([%d%.]+)") or string.match(timing, "[, ]cpu;dur=([%d%.]+)") or "")
       if cpu then
-        cpu_sum = cpu_sum + tonumber(cpu)
+        cpu_sum = cpu_sum + cpu
         cpu_count = cpu_count + 1
       end
     end
@@ -145,15 +145,3 @@ def run_ab(port: int, path: str, requests: int, concurrency: int, time_limit: fl
     result["percentiles_ms"] = {f"p{m.group(1)}": int(m.group(2))
                                 for m in re.finditer(r"^\s+(50|95|99|100)%\s+(\d+)", out.stdout, re.M)}
     return result
-
-
-def server_timing_value(header: str, name: str) -> float | None:
-    """The ``dur`` of metric ``name`` in a ``Server-Timing`` header value, else None."""
-    for part in header.split(","):
-        metric, _, rest = part.strip().partition(";")
-        if metric == name and rest.startswith("dur="):
-            try:
-                return float(rest[4:])
-            except ValueError:
-                return None
-    return None
