@@ -23,7 +23,7 @@ from pathlib import Path
 
 from omero_fast_region.loopback import free_port, wait_for_port
 
-from .data import BIG_IDS, BenchData
+from .data import BenchData
 from .processes import GunicornServer, ManagedProcess
 
 REPO = Path(__file__).resolve().parents[1]

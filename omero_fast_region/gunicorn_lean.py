@@ -13,22 +13,27 @@ Each gives byte-for-byte what gunicorn gives; they only skip work whose result i
   its body in another; on a socket with ``TCP_NODELAY`` (gunicorn sets it) that is two segments,
   and on loopback two passes through the receiving side's stack and two wake-ups of the client.
   The header block is held back and goes out with the first body bytes in one ``sendmsg``.
-* :func:`remember_peer_trust` — gunicorn decides for every request whether its peer may set
+* :func:`lean_requests` — gunicorn decides for every request whether its peer may set
   forwarding headers (``forwarded_allow_ips``: the peer's address parsed and matched against
   each allowed network); the answer depends only on the address and the configuration, so it is
-  decided once per peer address.
+  decided once per peer address. And gunicorn's pure-Python parser reads a request head line by
+  line, each line through several regular expressions; a plain head (see :class:`LeanRequest`) is
+  read in one match, and gunicorn's own code makes the request from it, as it does from the
+  output of its optional C parser.
 
-Measured in docs/benchmarks.md, findings 26 and 28.
+Measured in docs/benchmarks.md, findings 26, 28 and 29.
 """
 
 from __future__ import annotations
 
+import re
 import ssl
 import time
 from typing import Any, Callable
 
 from gunicorn import glogging, util
 from gunicorn.http import wsgi
+from gunicorn.http.body import LengthReader
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 
@@ -200,10 +205,100 @@ class PeerTrustRememberedRequest(Request):
         return trust
 
 
-def remember_peer_trust(parser: Any) -> Any:
-    """Make gunicorn's HTTP/1 ``parser`` build :class:`PeerTrustRememberedRequest` messages (a gunicorn
-    that has no per-request trust decision, or another parser, is left as it is)."""
+#: A plain request head, all in printable ASCII: ``GET`` or ``HEAD``, an origin-form target without
+#: a fragment (``/`` not followed by ``/``), HTTP/1.0 or 1.1, then header lines ``token:value``
+#: (the value's bytes visible ASCII, space or tab) and the empty line. Every line ends in CRLF.
+#: Each part is a subset of what gunicorn's Python parser accepts, with nothing left to its
+#: judgment but the header policy (run below by gunicorn's own code). The match is linear: no
+#: class a repetition spans holds CR, which alone ends a line.
+_PLAIN_HEAD = re.compile(
+    rb"(GET|HEAD) (/(?!/)[\x21\x22\x24-\x7e]*) HTTP/1\.([01])\r\n"
+    rb"((?:[-!#$%&'*+.^_`|~0-9A-Za-z]+:[\x20-\x7e\t]*\r\n)*)\r\n")
+_HEADER_LINE = re.compile(rb"([-!#$%&'*+.^_`|~0-9A-Za-z]+):([\x20-\x7e\t]*)\r\n")
+
+
+class LeanRequest(PeerTrustRememberedRequest):
+    """gunicorn's request, whose head is read in one regular-expression match when it is plain.
+
+    A head that is whole in the first bytes read and matches :data:`_PLAIN_HEAD` within the
+    configured limits is split here, and the request is made from it by the steps of gunicorn's
+    own ``_parse_fast`` (its path for heads its C parser has split): the target through
+    gunicorn's ``split_request_uri``, every header through gunicorn's header policy (``Expect``,
+    scheme and forwarding headers, underscores, repeated ``Host``), then gunicorn's body reader.
+    Anything else (another method, a target gunicorn reads another way, a folded, non-ASCII or
+    oversized line, a head split over reads, PROXY protocol, gunicorn's C parser installed) is
+    handed back unread to gunicorn's parser, which answers it as it always does.
+    """
+
+    def parse(self, unreader: Any) -> bytes:
+        if getattr(self, "_use_fast", True) or (self.req_number == 1 and self.cfg.proxy_protocol not in ("off", False)):
+            return super().parse(unreader)
+        data = unreader.read()
+        if not data:
+            raise StopIteration()
+        match = _PLAIN_HEAD.match(data)
+        if match is None or not self._take_plain(match):
+            unreader.unread(data)
+            return super().parse(unreader)
+        return data[match.end():]
+
+    def _take_plain(self, match: re.Match) -> bool:
+        """Fill the request from a plain head; False (nothing set) when a limit says gunicorn decides."""
+        method, target, minor, block = match.groups()
+        if 0 < self.limit_request_line < match.start(4) - 2:
+            return False
+        lines = list(_HEADER_LINE.finditer(block))
+        if len(lines) > self.limit_request_fields:
+            return False
+        field_size = self.limit_request_field_size
+        if field_size > 0 and any(line.end() - line.start() > field_size for line in lines):
+            return False
+        uri = target.decode("ascii")
+        try:
+            parts = util.split_request_uri(uri)
+        except ValueError:  # gunicorn's parser words the error
+            return False
+        self.method = method.decode("ascii")
+        self.uri = uri
+        self.path = parts.path or ""
+        self.query = parts.query or ""
+        self.fragment = parts.fragment or ""
+        self.version = (1, int(minor))
+        headers = self.headers = []
+        scheme_state, seen = [False], set()
+        secure_scheme_headers, forwarder_headers = self._peer_trusted_for_forwarded()
+        for line in lines:
+            name, value = line.groups()
+            kept = self._apply_header_policy(name.decode("ascii").upper(), value.decode("ascii").strip(" \t"),
+                                             scheme_state, seen, secure_scheme_headers, forwarder_headers)
+            if kept is not None:
+                headers.append(kept)
+        return True
+
+
+class LeanRequestParser(RequestParser):
+    """gunicorn's HTTP/1 request parser, which knows that a request whose body of known length has
+    been read whole (a ``GET``'s empty one) leaves nothing to discard: gunicorn's ``finish_body``
+    would set the socket's timeout, read nothing and set it back, twice per request."""
+
+    mesg_class = LeanRequest
+
+    def finish_body(self, deadline: float | None = None, max_bytes: int | None = None) -> bool:
+        body = getattr(self.mesg, "body", None)
+        reader = getattr(body, "reader", None)
+        if type(reader) is LengthReader and reader.length == 0 and not body.failed and not body.buf.tell():
+            return True  # what gunicorn's drain answers here, after reading b""
+        return super().finish_body(deadline=deadline, max_bytes=max_bytes)
+
+
+def lean_requests(parser: Any) -> Any:
+    """Make gunicorn's HTTP/1 ``parser`` a :class:`LeanRequestParser`, or on a gunicorn without the
+    header policy and body drain they rely on, one whose messages are :class:`PeerTrustRememberedRequest`
+    (another parser, or a gunicorn without a per-request trust decision, is left as it is)."""
     if type(parser) is RequestParser and parser.mesg_class is Request \
             and hasattr(Request, "_peer_trusted_for_forwarded"):
-        parser.mesg_class = PeerTrustRememberedRequest
+        if hasattr(Request, "_apply_header_policy") and hasattr(RequestParser, "finish_body"):
+            parser.__class__ = LeanRequestParser
+        else:
+            parser.mesg_class = PeerTrustRememberedRequest
     return parser

@@ -58,7 +58,7 @@ from gunicorn import http, sock, util
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
-from .gunicorn_lean import cache_http_date, lean_access, remember_peer_trust, send_headers_with_body
+from .gunicorn_lean import cache_http_date, lean_access, lean_requests, send_headers_with_body
 
 #: how long a new connection may take to send its first request, and a body the application left
 #: unread to drain, before the connection is closed
@@ -256,20 +256,29 @@ class KeepAliveWorker(SyncWorker):
         A kept connection stays with the worker that accepted it; when another worker's queue is
         shorter by more than one, this answer sends its client back through the shared accept
         queue (``Connection: close``), which that worker takes from. Between even queues, moving
-        a client gains nothing and the connection is kept.
+        a client gains nothing and the connection is kept. The board is read first: the selector
+        is asked how many connections wait here only when another worker's queue is short enough
+        for the answer to matter.
         """
-        if len(self._open) < 2:  # no other connection: nothing to ask the selector
+        most_behind = len(self._open) - 1  # this worker's queue is ``behind`` + 1, ``behind`` <= this
+        if most_behind < 1:
+            return False
+        shortest = self._shortest_other()
+        if shortest is None or shortest >= most_behind:
             return False
         assert self._selector is not None
         behind = sum(1 for key, _ in self._selector.select(0) if isinstance(key.data, _Connection) and key.data is not conn)
-        return self._shorter_elsewhere(behind)  # this worker's queue is ``behind`` + 1: shorter by more than one
+        return shortest < behind  # shorter by more than one
 
     def _shorter_elsewhere(self, queue: int) -> bool:
         """Whether another live worker's queue is shorter than ``queue``."""
         if not queue:
             return False
-        shortest = QUEUE_BOARD.shortest_other(self.age, time.monotonic(), float(self.timeout or 30))
+        shortest = self._shortest_other()
         return shortest is not None and shortest < queue
+
+    def _shortest_other(self) -> float | None:
+        return QUEUE_BOARD.shortest_other(self.age, time.monotonic(), float(self.timeout or 30))
 
     def _answer(self, conn: _Connection) -> bool:
         """One request on ``conn`` (the sync worker's ``handle``, minus the close); True: keep it open."""
@@ -278,7 +287,7 @@ class KeepAliveWorker(SyncWorker):
             if conn.parser is None:
                 if self.cfg.is_ssl:
                     conn.client = sock.ssl_wrap_socket(conn.client, self.cfg)
-                conn.parser = remember_peer_trust(http.get_parser(self.cfg, conn.client, conn.addr))
+                conn.parser = lean_requests(http.get_parser(self.cfg, conn.client, conn.addr))
             req = next(conn.parser)
             if not self.handle_request(conn, req):
                 return False

@@ -6,7 +6,6 @@ over to), never a 5xx or a traceback; a broken source is dropped from the pool a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

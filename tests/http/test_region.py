@@ -122,7 +122,7 @@ def test_projection_applies_to_tiles_as_the_crop_of_the_projected_plane(client):
     plane = rgb_of(client.get(f"/webgateway/render_image/1/0/0/?{query}"))
     tile = rgb_of(client.get(REGION.format(1) + f"?{query}&region=8,4,16,16"))
     assert np.array_equal(tile, plane[4:20, 8:24])
-    single = rgb_of(client.get(f"/webgateway/render_image/1/0/0/?c=1|0:4000$FFFFFF&m=c&format=png"))
+    single = rgb_of(client.get("/webgateway/render_image/1/0/0/?c=1|0:4000$FFFFFF&m=c&format=png"))
     assert (plane >= single).all() and (plane > single).any()
 
 

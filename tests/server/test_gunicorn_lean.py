@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import email.utils
 import logging
-import time
 
 import pytest
 from gunicorn import glogging, util
@@ -240,8 +239,8 @@ def test_each_peer_is_trusted_with_forwarding_headers_exactly_as_gunicorn_decide
     def parsed(peer, lean: bool) -> tuple:
         parser = RequestParser(cfg, iter([FORWARDED]), peer)
         if lean:
-            assert gunicorn_lean.remember_peer_trust(parser) is parser
-            assert parser.mesg_class is gunicorn_lean.PeerTrustRememberedRequest
+            assert gunicorn_lean.lean_requests(parser) is parser
+            assert parser.mesg_class is gunicorn_lean.LeanRequest
         req = next(parser)
         return req.scheme, req.headers
 
@@ -260,4 +259,4 @@ def test_another_parser_keeps_its_own_messages():
         pass
 
     parser = Custom(Config(), iter([b""]), ("127.0.0.1", 1))
-    assert gunicorn_lean.remember_peer_trust(parser).mesg_class is not gunicorn_lean.PeerTrustRememberedRequest
+    assert gunicorn_lean.lean_requests(parser).mesg_class is not gunicorn_lean.LeanRequest

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -267,6 +268,34 @@ def test_while_every_worker_is_busy_a_contended_connection_is_kept():
         assert _answer_behind_a_slow_one(first, second) == [False, False]
         assert other.response()[0] == 200
         assert first.get("/still-kept")[0] == 200
+
+
+class _Ready:
+    """A selector that says which connections have a request waiting, and counts its calls."""
+
+    def __init__(self, ready: list) -> None:
+        self.ready, self.calls = ready, 0
+
+    def select(self, timeout: float) -> list:
+        self.calls += 1
+        return [(types.SimpleNamespace(data=conn), 1) for conn in self.ready]
+
+
+@pytest.mark.parametrize("others_queue", [None, 0, 1, 2, 3])
+@pytest.mark.parametrize("open_count", [1, 2, 3, 4])
+def test_a_connection_is_sent_elsewhere_only_when_another_queue_is_shorter_by_more_than_one(open_count, others_queue):
+    """``_contended`` against its rule for every queue here and there, asking the selector only when
+    the board leaves the answer open."""
+    from omero_fast_region.keepalive_worker import KeepAliveWorker, _Connection
+
+    conns = [_Connection.__new__(_Connection) for _ in range(open_count)]
+    for waiting in range(open_count):  # besides the one being answered
+        worker = types.SimpleNamespace(_open=dict(enumerate(conns)), _selector=_Ready(conns[1:1 + waiting]),
+                                       _shortest_other=lambda: others_queue)
+        contended = KeepAliveWorker._contended(worker, conns[0])
+        assert contended == (others_queue is not None and others_queue < waiting), (open_count, waiting, others_queue)
+        board_decides = others_queue is None or others_queue >= open_count - 1
+        assert worker._selector.calls == (0 if board_decides else 1)
 
 
 class TestQueueBoard:
