@@ -6,7 +6,8 @@ so only that one is built. The output is (n, 3) RGB or (n, 4) RGB plus a padding
 output *is* the packed form (bytes R, G, B, 0 of a little-endian uint32), so byte-lane sums are
 made in it directly; an (n, 3) output gets one copy into an overlapping 3-byte-stride view.
 Scratch buffers are per thread and reused, which keeps megabyte temporaries (and their page
-faults) off the hot path.
+faults) off the hot path. The pixels are composed in strips of :data:`STRIP`, so the positions,
+the partial sums and the tables stay in the core's cache from one channel to the next.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ def packed_form(lane_maxes: Sequence[tuple[int, int, int]], greyscale: bool) -> 
         return "grey32"
     wide = any(sum(m[c] for m in lane_maxes) > 255 for c in range(3))
     return "rgb64" if wide else "rgb32"
+
+
+#: Pixels composed per pass. A whole 512² tile at once wrote 2 MiB of positions and 1 MiB of
+#: partial sums per channel and read them back, streaming through the core's 2 MiB L2 cache and
+#: evicting what the rest of the request runs on; a strip's 512 KiB of positions and 256 KiB of
+#: sums stay there between the channels (docs/benchmarks.md, finding 29).
+STRIP = 1 << 16
+
+
+def _flat(plane: np.ndarray) -> np.ndarray:
+    return np.asarray(plane).reshape(-1)
 
 
 def _gather(table: ChannelTable, packed: np.ndarray, plane: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -60,20 +72,10 @@ def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
 
 def compose_greyscale(table: ChannelTable, plane: np.ndarray, out: np.ndarray) -> None:
     """``GreyScaleStrategy``: the discrete value of the first active channel in R, G and B."""
-    _packed_to_rgb(_gather(table, table.packed, plane, _packed_out(out)), out)
-
-
-def _sum_packed(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], wide: bool,
-                n: int, acc: np.ndarray | None = None) -> np.ndarray:
-    """Sum the channels' packed contributions (uint32 byte lanes, or uint64 16-bit lanes if wide),
-    into ``acc`` when given (n of the form's items), else into a scratch buffer."""
-    dtype, suffix = (np.uint64, "64") if wide else (np.uint32, "32")
-    acc = scratch("acc" + suffix, n, dtype) if acc is None else acc
-    part = scratch("part" + suffix, n, dtype)
-    _gather(tables[0], tables[0].packed, planes[0], acc)
-    for table, plane in zip(tables[1:], planes[1:]):
-        acc += _gather(table, table.packed, plane, part)
-    return acc
+    packed, flat = _packed_out(out), _flat(plane)
+    for start in range(0, packed.size, STRIP):
+        _gather(table, table.packed, flat[start:start + STRIP], packed[start:start + STRIP])
+    _packed_to_rgb(packed, out)
 
 
 def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], out: np.ndarray) -> None:
@@ -81,17 +83,28 @@ def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], ou
 
     All terms are >= 0, so clamping once after the sum equals OMERO's per-step clamp. When no
     component can exceed 255 (e.g. distinct primary colours) the sum is done in the byte lanes
-    of a uint32; otherwise in 16-bit lanes of a uint64, then saturated.
+    of a uint32, in the output itself; otherwise in 16-bit lanes of a uint64, then saturated
+    into the output's bytes, strip by strip.
     """
     n = out.shape[0]
     wide = packed_form([t.lane_max for t in tables], greyscale=False) == "rgb64"
     if any(t.form != ("rgb64" if wide else "rgb32") for t in tables):
         raise ValueError("channel tables not built in the packed form this composition needs")
-    if not wide:
-        _packed_to_rgb(_sum_packed(tables, planes, False, n, acc=_packed_out(out)), out)
-        return
-    lanes = _sum_packed(tables, planes, True, n).view(np.uint16)
-    np.minimum(lanes, scratch("byte_max", lanes.size, np.uint16, fill=255), out=lanes)
-    narrow = _packed_out(out)
-    np.copyto(narrow.view(np.uint8), lanes, casting="unsafe")
+    narrow, flats = _packed_out(out), [_flat(p) for p in planes]
+    span = min(n, STRIP)
+    dtype = np.uint64 if wide else np.uint32
+    part = scratch("part64" if wide else "part32", span, dtype)
+    if wide:
+        wide_sums = scratch("acc64", span, np.uint64)
+        byte_max = scratch("byte_max", 4 * span, np.uint16, fill=255)
+    for start in range(0, n, STRIP):
+        stop = min(n, start + STRIP)
+        sums = wide_sums[:stop - start] if wide else narrow[start:stop]
+        _gather(tables[0], tables[0].packed, flats[0][start:stop], sums)
+        for table, flat in zip(tables[1:], flats[1:]):
+            sums += _gather(table, table.packed, flat[start:stop], part[:stop - start])
+        if wide:
+            lanes = sums.view(np.uint16)
+            np.minimum(lanes, byte_max[:lanes.size], out=lanes)
+            np.copyto(narrow[start:stop].view(np.uint8), lanes, casting="unsafe")
     _packed_to_rgb(narrow, out)

@@ -140,3 +140,45 @@ def test_padded_output_with_no_active_channel_is_black() -> None:
     settings = RenderSettings(channels=(ChannelSettings(active=False, window=(0, 255), rgba=RED),))
     padded = render_rgb([None], PixelsInfo("uint8", 5, 4), [ChannelInfo()], settings, padded=True)
     assert padded.shape == (4, 5, 4) and not padded[..., :3].any()
+
+
+@pytest.mark.parametrize("model, colours", [
+    ("rgb", (RED, GREEN, BLUE)),
+    ("rgb", (RED, (255, 0, 255, 255), WHITE)),
+    ("rgb", ((255, 0, 0, 128), GREEN, BLUE)),
+    ("greyscale", (RED, GREEN, BLUE)),
+])
+@pytest.mark.parametrize("pixel_type", ["uint16", "float"])
+@pytest.mark.parametrize("padded", [False, True])
+def test_an_image_of_several_strips_renders_as_its_rows_do(model, colours, pixel_type, padded) -> None:
+    """Composition runs in strips of ``STRIP`` pixels: an image of two strips and a part, its planes
+    cut from larger arrays (not contiguous), gives what each of its rows gives alone."""
+    from omero_fast_region.render.compose import STRIP
+
+    h, w = 2 * STRIP // 500 + 3, 500
+    rng = np.random.default_rng(11)
+    dtype = np.uint16 if pixel_type == "uint16" else np.float32
+    planes = [rng.integers(0, 4096, (h + 2, w + 3)).astype(dtype)[1:-1, 2:-1] for _ in colours]
+    assert h * w > 2 * STRIP and not planes[0].flags.c_contiguous
+    settings = RenderSettings(model=model, channels=tuple(ChannelSettings(window=(100, 4000), rgba=c) for c in colours))
+    pixels, infos = PixelsInfo(pixel_type, w, h, size_c=len(colours)), [ChannelInfo(stats=(0, 4095))] * len(colours)
+    whole = render_rgb(planes, pixels, infos, settings, padded=padded)[..., :3]
+    rows = np.concatenate([render_rgb([p[y:y + 1] for p in planes], pixels, infos, settings) for y in range(h)])
+    assert np.array_equal(whole, rows) and whole.any()
+
+
+@pytest.mark.parametrize("strip", [1, 7, 64])
+def test_strip_boundaries_anywhere_give_the_same_image(strip, monkeypatch) -> None:
+    from omero_fast_region.render import compose
+
+    rng = np.random.default_rng(5)
+    planes = [rng.integers(0, 4096, (13, 17), dtype=np.uint16) for _ in range(3)]
+    pixels, infos = PixelsInfo("uint16", 17, 13, size_c=3), [ChannelInfo()] * 3
+    for colours in ((RED, GREEN, BLUE), (RED, (255, 0, 255, 255), WHITE)):
+        for model in ("rgb", "greyscale"):
+            settings = RenderSettings(model=model, channels=tuple(ChannelSettings(window=(100, 4000), rgba=c) for c in colours))
+            expected = render_rgb(planes, pixels, infos, settings)
+            monkeypatch.setattr(compose, "STRIP", strip)
+            assert np.array_equal(render_rgb(planes, pixels, infos, settings), expected)
+            assert np.array_equal(render_rgb(planes, pixels, infos, settings, padded=True)[..., :3], expected)
+            monkeypatch.undo()
