@@ -107,12 +107,22 @@ class DirectArray:
         return self._decode(raw)
 
     def read(self, selection: tuple[int | slice, ...]) -> np.ndarray:
-        """``array[selection]`` for integers and unit-step slices within the shape (zarr's result)."""
+        """``array[selection]`` for integers and unit-step slices within the shape (zarr's values).
+
+        A selection inside one chunk is a view of the decoded chunk (read-only: it is the
+        decompressor's own buffer), not a copy of it: a viewer's tile is usually one chunk."""
         starts = [s.start if isinstance(s, slice) else s for s in selection]
         stops = [s.stop if isinstance(s, slice) else s + 1 for s in selection]
         kept = [isinstance(s, slice) for s in selection]
-        out = np.empty([b - a for a, b, k in zip(starts, stops, kept) if k], dtype=self.dtype)
         ranges = [range(a // c, (b - 1) // c + 1) for a, b, c in zip(starts, stops, self.chunks)]
+        if all(len(r) == 1 for r in ranges):
+            coords = tuple(r[0] for r in ranges)
+            chunk = self._chunk(coords)
+            if chunk is not None:
+                part = chunk[tuple(slice(a - k * c, b - k * c) if keep else a - k * c
+                                   for a, b, c, k, keep in zip(starts, stops, self.chunks, coords, kept))]
+                return part if part.dtype == self.dtype else part.astype(self.dtype)
+        out = np.empty([b - a for a, b, k in zip(starts, stops, kept) if k], dtype=self.dtype)
         for index in np.ndindex(*(len(r) for r in ranges)):
             coords = tuple(r[i] for r, i in zip(ranges, index))
             source, target = [], []

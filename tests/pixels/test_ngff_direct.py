@@ -246,3 +246,17 @@ def test_concurrent_reads_from_threads_are_exact(tmp_path):
 
         with ThreadPoolExecutor(6) as pool:  # a failed read re-raises here
             assert list(pool.map(work, range(6))) == list(range(6))
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_a_rectangle_inside_one_chunk_is_the_decoded_chunk_itself(tmp_path, zarr_format):
+    """A viewer's tile is usually one chunk: it is handed over as a view of the decoded chunk (no
+    copy); a rectangle over several chunks is assembled in a new array. Both read like zarr."""
+    data = values(np.uint16, (2, 64, 64))
+    array = make_array(tmp_path / "a", data, (1, 32, 32), zarr_format)
+    direct = DirectArray.of(array)
+    for selection, one_chunk in [((1, slice(32, 64), slice(0, 32)), True), ((0, slice(3, 20), slice(40, 41)), True),
+                                 ((0, slice(16, 48), slice(0, 32)), False)]:
+        got = direct.read(selection)
+        np.testing.assert_array_equal(got, array[selection])
+        assert (got.base is not None) == one_chunk and got.flags.owndata != one_chunk, selection
