@@ -18,7 +18,9 @@ request at a time, the render never shares the GIL) and keeps connections open b
   in the shared accept queue to a worker with a shorter queue. Clients spread over the workers
   instead of queueing behind one, and while the queues are even they keep their connections
   (findings 24, 25);
-* ready connections are answered one per turn of the loop, in the order they became ready;
+* ready connections are answered one per turn of the loop, the one answered least recently
+  first (a client that asks again at once does not go ahead of one that has been waiting: the
+  selector's own order can put it back in front);
 * a connection is read only once it is readable, so a client that connects and sends nothing
   does not block the worker as it blocks a sync worker until the arbiter's timeout;
 * a connection is kept while the client asks for it (HTTP/1.1, or 1.0 with ``keep-alive``) and
@@ -52,6 +54,7 @@ import time
 from collections import OrderedDict
 from datetime import datetime
 from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from gunicorn import http, sock, util
@@ -65,6 +68,7 @@ from .gunicorn_lean import cache_http_date, lean_access, lean_requests, send_hea
 DATA_TIMEOUT_S = 5.0
 
 _PIPE = object()  # the selector key data of the arbiter's wake-up pipe
+_ANSWERED_AT = attrgetter("answered_at")
 
 
 class QueueBoard:
@@ -108,7 +112,7 @@ QUEUE_BOARD = QueueBoard()
 class _Connection:
     """One accepted client connection and its request parser (which buffers read-ahead bytes)."""
 
-    __slots__ = ("client", "addr", "server", "parser", "idle_until")
+    __slots__ = ("client", "addr", "server", "parser", "idle_until", "answered_at")
 
     def __init__(self, client: socket.socket, addr: Any, server: Any) -> None:
         self.client = client
@@ -116,6 +120,7 @@ class _Connection:
         self.server = server  # the listening address, as gunicorn's environ wants it
         self.parser: Any = None
         self.idle_until = 0.0
+        self.answered_at = time.monotonic()  # accepted, then each answer: the turn order
 
     def buffered(self) -> bool:
         """Whether bytes of a next request were already read (pipelining, a drained body)."""
@@ -190,9 +195,9 @@ class KeepAliveWorker(SyncWorker):
                     elif not isinstance(key.data, _Connection) and not self._shorter_elsewhere(len(waiting)):
                         self._accept(key.data)  # (else a worker with a shorter queue takes it)
                 if waiting and self.alive:
-                    # one per turn: the others are asked again, in the order they became ready
-                    self._serve(waiting[0])
-                self._close_idle(time.monotonic())
+                    # one per turn, the least recently answered first: the others are asked again
+                    self._serve(min(waiting, key=_ANSWERED_AT))
+                self._close_idle(time.monotonic(), waiting)
                 if not self.is_parent_alive():
                     return
         finally:
@@ -224,12 +229,17 @@ class KeepAliveWorker(SyncWorker):
         assert self._selector is not None
         self._selector.register(client, selectors.EVENT_READ, conn)
 
-    def _close_idle(self, now: float) -> None:
-        while self._open:
-            conn = next(iter(self._open.values()))
+    def _close_idle(self, now: float, waiting: list[_Connection] | tuple = ()) -> None:
+        """Close the connections idle past their time, from the least recently active; one with a
+        request waiting is kept (it is answered next: the least recently answered goes first)."""
+        expired = []
+        for conn in self._open.values():
             if conn.idle_until > now:
-                return
-            self._close(conn)
+                break
+            expired.append(conn)
+        for conn in expired:
+            if conn not in waiting:
+                self._close(conn)
 
     def _close(self, conn: _Connection) -> None:
         fd = conn.client.fileno()
@@ -245,7 +255,8 @@ class KeepAliveWorker(SyncWorker):
         while keep and self.alive and conn.buffered():
             keep = self._answer(conn)
         if keep and self.alive:
-            conn.idle_until = time.monotonic() + self._keepalive
+            conn.answered_at = time.monotonic()
+            conn.idle_until = conn.answered_at + self._keepalive
             self._open.move_to_end(conn.client.fileno())
         else:
             self._close(conn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -258,6 +259,30 @@ def test_a_connection_that_waited_behind_another_goes_back_to_the_accept_queue_w
         assert _answer_behind_a_slow_one(first, second) == [True, False]
         assert first.closed_by_server(within=2)
         assert second.get("/still-kept")[0] == 200
+
+
+def test_a_client_that_always_has_a_request_waiting_does_not_starve_another(server):
+    """One client writes its next request while the previous one is being answered, so it has a
+    request waiting every time the worker looks; another client's single request is answered in
+    its turn, not after the first client stops (the selector's own order would put the first
+    client back in front every time) nor by closing its connection as idle."""
+    eager, other = server.connect(), server.connect()
+    request = b"GET /slow?0.03 HTTP/1.1\r\nHost: t\r\n\r\n"
+    eager.send(request)
+    started, waited = time.monotonic(), None
+    for turn in range(60):
+        time.sleep(0.005)  # the worker is inside the previous request: this one waits in the socket
+        eager.send(request)
+        assert eager.response()[0] == 200
+        if turn == 5:
+            other.send(b"GET /mine HTTP/1.1\r\nHost: t\r\n\r\n")
+            asked = time.monotonic()
+        if turn > 5 and waited is None and select.select([other.sock], [], [], 0)[0]:
+            waited = time.monotonic() - asked
+    assert eager.response()[0] == 200
+    status, _, body = other.response()
+    assert status == 200 and body.startswith(b"/mine")
+    assert waited is not None and waited < 0.5, (waited, time.monotonic() - started)
 
 
 def test_while_every_worker_is_busy_a_contended_connection_is_kept():
