@@ -1,6 +1,7 @@
-"""Cheaper forms of four pieces of gunicorn's per-request work, for the keep-alive worker.
+"""Cheaper forms of gunicorn's per-request work, for the keep-alive worker.
 
-Each gives byte-for-byte what gunicorn gives; they only skip work whose result is thrown away:
+Each gives what gunicorn gives (the same bytes, requests and decisions; tests compare them with
+gunicorn's own classes); they only skip work whose result is thrown away or already known:
 
 * :func:`lean_access` — gunicorn's access log builds an atom for every request header, response
   header and environ entry (about 60 strings, each escaped) for every line, whatever the format
@@ -19,7 +20,8 @@ Each gives byte-for-byte what gunicorn gives; they only skip work whose result i
   decided once per peer address. And gunicorn's pure-Python parser reads a request head line by
   line, each line through several regular expressions; a plain head (see :class:`LeanRequest`) is
   read in one match, and gunicorn's own code makes the request from it, as it does from the
-  output of its optional C parser.
+  output of its optional C parser; a body already read whole is not drained again
+  (:class:`LeanRequestParser`).
 
 Measured in docs/benchmarks.md, findings 26, 28 and 29.
 """
