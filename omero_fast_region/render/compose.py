@@ -7,12 +7,13 @@ output *is* the packed form (bytes R, G, B, 0 of a little-endian uint32), so byt
 made in it directly; an (n, 3) output gets one copy into an overlapping 3-byte-stride view.
 Scratch buffers are per thread and reused, which keeps megabyte temporaries (and their page
 faults) off the hot path. The pixels are composed in strips of :data:`STRIP`, so the positions,
-the partial sums and the tables stay in the core's cache from one channel to the next.
+the partial sums and the tables stay in the core's cache from one channel to the next, and no
+scratch buffer outgrows a strip however large the image.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -46,12 +47,18 @@ def _gather(table: ChannelTable, packed: np.ndarray, plane: np.ndarray, out: np.
     return np.take(packed, positions, out=out, mode="clip")
 
 
-def _packed_out(out: np.ndarray) -> np.ndarray:
-    """Where a composition leaves its packed uint32 result: an (n, 4) output itself (it is the
-    packed form), else this thread's scratch, moved into the (n, 3) output by :func:`_packed_to_rgb`."""
-    if out.shape[1] == 4:
-        return out.reshape(-1).view(np.uint32)
-    return scratch("acc32", out.shape[0], np.uint32)
+def _strips(n: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each strip of :data:`STRIP` pixels among ``n``."""
+    return ((start, min(n, start + STRIP)) for start in range(0, n, STRIP))
+
+
+def _packed_out(rows: np.ndarray) -> np.ndarray:
+    """Where a composition leaves the packed uint32 result of ``rows`` (a strip of the output): an
+    (n, 4) output's rows themselves (they are the packed form), else this thread's strip scratch,
+    moved into the (n, 3) rows by :func:`_packed_to_rgb`."""
+    if rows.shape[1] == 4:
+        return rows.reshape(-1).view(np.uint32)
+    return scratch("acc32", rows.shape[0], np.uint32)
 
 
 def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
@@ -72,10 +79,11 @@ def _packed_to_rgb(packed: np.ndarray, out: np.ndarray) -> None:
 
 def compose_greyscale(table: ChannelTable, plane: np.ndarray, out: np.ndarray) -> None:
     """``GreyScaleStrategy``: the discrete value of the first active channel in R, G and B."""
-    packed, flat = _packed_out(out), _flat(plane)
-    for start in range(0, packed.size, STRIP):
-        _gather(table, table.packed, flat[start:start + STRIP], packed[start:start + STRIP])
-    _packed_to_rgb(packed, out)
+    flat = _flat(plane)
+    for start, stop in _strips(out.shape[0]):
+        rows = out[start:stop]
+        packed = _gather(table, table.packed, flat[start:stop], _packed_out(rows))
+        _packed_to_rgb(packed, rows)
 
 
 def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], out: np.ndarray) -> None:
@@ -90,21 +98,21 @@ def compose_rgb(tables: Sequence[ChannelTable], planes: Sequence[np.ndarray], ou
     wide = packed_form([t.lane_max for t in tables], greyscale=False) == "rgb64"
     if any(t.form != ("rgb64" if wide else "rgb32") for t in tables):
         raise ValueError("channel tables not built in the packed form this composition needs")
-    narrow, flats = _packed_out(out), [_flat(p) for p in planes]
+    flats = [_flat(p) for p in planes]
     span = min(n, STRIP)
-    dtype = np.uint64 if wide else np.uint32
-    part = scratch("part64" if wide else "part32", span, dtype)
+    part = scratch("part64" if wide else "part32", span, np.uint64 if wide else np.uint32)
     if wide:
         wide_sums = scratch("acc64", span, np.uint64)
         byte_max = scratch("byte_max", 4 * span, np.uint16, fill=255)
-    for start in range(0, n, STRIP):
-        stop = min(n, start + STRIP)
-        sums = wide_sums[:stop - start] if wide else narrow[start:stop]
+    for start, stop in _strips(n):
+        rows = out[start:stop]
+        narrow = _packed_out(rows)
+        sums = wide_sums[:stop - start] if wide else narrow
         _gather(tables[0], tables[0].packed, flats[0][start:stop], sums)
         for table, flat in zip(tables[1:], flats[1:]):
             sums += _gather(table, table.packed, flat[start:stop], part[:stop - start])
         if wide:
             lanes = sums.view(np.uint16)
             np.minimum(lanes, byte_max[:lanes.size], out=lanes)
-            np.copyto(narrow[start:stop].view(np.uint8), lanes, casting="unsafe")
-    _packed_to_rgb(narrow, out)
+            np.copyto(narrow.view(np.uint8), lanes, casting="unsafe")
+        _packed_to_rgb(narrow, rows)

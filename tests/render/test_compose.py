@@ -182,3 +182,36 @@ def test_strip_boundaries_anywhere_give_the_same_image(strip, monkeypatch) -> No
             assert np.array_equal(render_rgb(planes, pixels, infos, settings), expected)
             assert np.array_equal(render_rgb(planes, pixels, infos, settings, padded=True)[..., :3], expected)
             monkeypatch.undo()
+
+
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("pixel_type", ["uint16", "float"])
+def test_no_scratch_buffer_outgrows_a_strip(padded, pixel_type) -> None:
+    """A thread's work buffers are kept for its next image: a large image must not leave them at
+    its size (a whole plane at the 3192² limit left about 120 MiB per thread)."""
+    import threading
+
+    from omero_fast_region.render import scratch as scratch_module
+    from omero_fast_region.render.compose import STRIP
+
+    h, w = 3 * STRIP // 400 + 1, 400
+    rng = np.random.default_rng(3)
+    dtype = np.uint16 if pixel_type == "uint16" else np.float32
+    planes = [rng.integers(0, 4096, (h, w)).astype(dtype) for _ in range(3)]
+    pixels, infos = PixelsInfo(pixel_type, w, h, size_c=3), [ChannelInfo(stats=(0, 4095))] * 3
+    sizes = {}
+
+    def render() -> None:
+        for colours in ((RED, GREEN, BLUE), (RED, (255, 0, 255, 255), WHITE)):
+            for model in ("rgb", "greyscale"):
+                settings = RenderSettings(model=model, channels=tuple(
+                    ChannelSettings(window=(100, 4000), rgba=c) for c in colours))
+                render_rgb(planes, pixels, infos, settings, padded=padded)
+        sizes.update({name: buf.size for name, buf in scratch_module._local.__dict__["buffers"].items()})
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    thread.join()
+    assert {"positions", "part32", "part64", "acc64"} <= set(sizes)
+    assert sizes.pop("byte_max") <= 4 * STRIP  # four 16-bit lanes a pixel
+    assert max(sizes.values()) <= STRIP, sizes
