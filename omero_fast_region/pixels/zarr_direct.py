@@ -115,14 +115,16 @@ class DirectArray:
         stops = [s.stop if isinstance(s, slice) else s + 1 for s in selection]
         kept = [isinstance(s, slice) for s in selection]
         ranges = [range(a // c, (b - 1) // c + 1) for a, b, c in zip(starts, stops, self.chunks)]
+        shape = [b - a for a, b, k in zip(starts, stops, kept) if k]
         if all(len(r) == 1 for r in ranges):
             coords = tuple(r[0] for r in ranges)
             chunk = self._chunk(coords)
-            if chunk is not None:
-                part = chunk[tuple(slice(a - k * c, b - k * c) if keep else a - k * c
-                                   for a, b, c, k, keep in zip(starts, stops, self.chunks, coords, kept))]
-                return part if part.dtype == self.dtype else part.astype(self.dtype)
-        out = np.empty([b - a for a, b, k in zip(starts, stops, kept) if k], dtype=self.dtype)
+            if chunk is None:
+                return np.full(shape, self.fill_value, dtype=self.dtype)
+            part = chunk[tuple(slice(a - k * c, b - k * c) if keep else a - k * c
+                               for a, b, c, k, keep in zip(starts, stops, self.chunks, coords, kept))]
+            return part if part.dtype == self.dtype else part.astype(self.dtype)
+        out = np.empty(shape, dtype=self.dtype)
         for index in np.ndindex(*(len(r) for r in ranges)):
             coords = tuple(r[i] for r, i in zip(ranges, index))
             source, target = [], []
