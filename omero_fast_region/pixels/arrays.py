@@ -4,7 +4,8 @@ Each level is a zarr array with axes such as ``tczyx``, ``zyx`` or ``yxc`` in an
 missing axes have size 1. Z may be downsampled at lower levels: a full-resolution ``z`` maps
 to ``z * sizeZ_level // sizeZ_0`` (omero-zarr-pixel-buffer #12). Only the chunks a region
 touches are read: by :mod:`.zarr_direct` for one plane's rectangle of a plainly encoded local
-array (decided per level at open time), otherwise by zarr's own slicing. Under gevent every
+array, or by :mod:`.tiff_chunks` from tifffile's store (decided per level at open time),
+otherwise by zarr's own slicing. Under gevent every
 read stays with zarr in the native threadpool (``run_blocking``): a direct read on the hub, or
 a fast one in the pool, lets heavy requests' renders queue ahead of light tiles (the ordering
 ``tests/hardening/test_servers.py`` checks).
@@ -22,6 +23,7 @@ from .bounds import check_read
 from .dtypes import pixel_type_of, to_native
 from .greenlets import gevent_patched, run_blocking
 from .handles import Handle
+from .tiff_chunks import NeedsEventLoop
 from .zarr_direct import DirectArray
 
 AXES = "tczyx"
@@ -81,10 +83,14 @@ class ChunkedArraySource(PixelSource):
             with handle.use() as arrays:
                 self._init_layouts(arrays, axes)
                 self._chunks = [tuple(arr.chunks) for arr in arrays]
-                self._direct = [DirectArray.of(arr) for arr in arrays]
+                self._direct = [self._direct_reader(arr, level) for level, arr in enumerate(arrays)]
         except BaseException:
             handle.close()
             raise
+
+    def _direct_reader(self, array, level: int) -> DirectArray | None:
+        """The reader of ``array`` (level ``level``) that needs no zarr call, or None (zarr reads it)."""
+        return DirectArray.of(array)
 
     def _init_layouts(self, arrays: Sequence, axes: Sequence[str]) -> None:
         if not arrays:
@@ -114,7 +120,10 @@ class ChunkedArraySource(PixelSource):
         direct = self._direct[level]
         try:
             if direct is not None and not gevent_patched() and DirectArray.accepts(selection):
-                return direct.read(selection)  # no zarr call, no event loop
+                try:
+                    return direct.read(selection)  # no zarr call, no event loop
+                except NeedsEventLoop:
+                    self._direct[level] = None  # its store awaits: zarr reads this level from now on
             with self._handle.use() as arrays:
                 return run_blocking(_read_selection, arrays[level], selection)
         except (FileNotFoundError, KeyError) as exc:

@@ -2,9 +2,10 @@
 
 Covers OME-TIFF (SubIFD pyramids, several series), ImageJ and plain TIFF stacks, and the
 SVS/NDPI-style pyramids tifffile reads. Only the tiles or strips a region touches are decoded
-(``series.aszarr()``). Axis letters tifffile cannot name (``I``, ``Q`` ...) are taken as T, as
-Bio-Formats' MinimalTiffReader does for a plain multi-page file, unless ``SourceSpec.pixels``
-says the pages are Z. RGB samples (``S``) are channels.
+(``series.aszarr()``), in the reading thread (:mod:`.tiff_chunks`). Axis letters tifffile
+cannot name (``I``, ``Q`` ...) are taken as T, as Bio-Formats' MinimalTiffReader does for a
+plain multi-page file, unless ``SourceSpec.pixels`` says the pages are Z. RGB samples (``S``)
+are channels.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..render.model import PixelsInfo
 from .arrays import ChunkedArraySource
 from .greenlets import run_blocking
 from .handles import Handle
+from .tiff_chunks import TiffChunks
 
 _KNOWN = {"T": "t", "C": "c", "Z": "z", "Y": "y", "X": "x"}
 
@@ -63,6 +65,9 @@ class TiffSource(ChunkedArraySource):
         handle = Handle(lambda: run_blocking(self._open_levels), lambda opened: opened.tif.close())
         self._init_levels(handle, handle.open().axes)
 
+    def _direct_reader(self, array, level: int) -> TiffChunks | None:
+        return TiffChunks.of(array, self._handle, level)
+
     def _open_levels(self) -> "_OpenTiff":
         tif = self._open_file()
         try:
@@ -93,7 +98,8 @@ class TiffSource(ChunkedArraySource):
             raise NotFound(f"{self.path} has no series {self.series}")
         series = tif.series[self.series]
         try:
-            store = series.aszarr(squeeze=False, multiscales=True)
+            # tiles decoded in the reading thread: the store's get then never awaits (tiff_chunks)
+            store = series.aszarr(squeeze=False, multiscales=True, maxworkers=1)
             group = zarr.open_group(store, mode="r")
             arrays = [group[str(i)] for i in range(len(series.levels))]
         except (ValueError, KeyError, NotImplementedError) as exc:

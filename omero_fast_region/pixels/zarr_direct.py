@@ -11,10 +11,14 @@ the array's own codec objects, as zarr's pipeline does:
 * zarr v3: a regular chunk grid, no array-to-array codec (transpose...), the ``bytes`` codec
   (endianness) and at most one compressor of :data:`V3_COMPRESSORS`, each decoded through its
   ``_decode_sync`` (zarr's own synchronous codec interface); default or v2 chunk key encoding;
+* zarr v3 with the sharding codec as its only codec, whose inner chunks are encoded as above
+  and whose index is the ``bytes`` codec with or without ``crc32c`` (:class:`ShardedDirectArray`:
+  the index and then the inner chunk are read from the shard file, as zarr's codec reads them);
 
-with a numeric dtype, in a ``LocalStore``. A missing chunk file is the array's fill value (zarr's
-``fill_value_or_default``). Everything else (S3, sharding, filters, other codecs) gets ``None``
-from :meth:`DirectArray.of` and is read by zarr. Metadata is always read by zarr.
+with a numeric dtype, in a ``LocalStore``. A missing chunk file (or shard, or inner chunk) is
+the array's fill value (zarr's ``fill_value_or_default``). Everything else (S3, nested sharding,
+filters, other codecs) gets ``None`` from :meth:`DirectArray.of` and is read by zarr. Metadata
+is always read by zarr.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 import zarr
 import zarr.storage
 from numcodecs.compat import ensure_ndarray_like
-from zarr.codecs import BloscCodec, BytesCodec, GzipCodec, ZstdCodec
+from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, ShardingCodecIndexLocation, ZstdCodec
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.chunk_grids import RegularChunkGrid
 from zarr.core.codec_pipeline import fill_value_or_default
@@ -35,6 +39,14 @@ from zarr.core.codec_pipeline import fill_value_or_default
 V2_COMPRESSORS = frozenset({"blosc", "zstd", "gzip", "zlib", "lz4", "bz2", "lzma"})
 #: v3 bytes-to-bytes codecs decoded through their ``_decode_sync``.
 V3_COMPRESSORS = (BloscCodec, ZstdCodec, GzipCodec)
+#: an absent inner chunk in a shard's index (offset and length both)
+_NO_CHUNK = 2**64 - 1
+
+
+def _plain_v3_codecs(codecs: tuple, compressors: tuple = V3_COMPRESSORS, most: int = 1) -> bool:
+    """The ``bytes`` codec, then at most ``most`` bytes-to-bytes codecs of ``compressors``."""
+    return (bool(codecs) and isinstance(codecs[0], BytesCodec) and len(codecs) <= 1 + most
+            and all(isinstance(c, compressors) for c in codecs[1:]))
 
 
 class DirectArray:
@@ -77,11 +89,13 @@ class DirectArray:
                 return None
         else:
             codecs = metadata.codecs
-            if not isinstance(metadata.chunk_grid, RegularChunkGrid) or not isinstance(codecs[0], BytesCodec):
-                return None
-            if len(codecs) > 2 or not all(isinstance(c, V3_COMPRESSORS) for c in codecs[1:]):
+            if not isinstance(metadata.chunk_grid, RegularChunkGrid):
                 return None
             if metadata.chunk_key_encoding.name not in ("default", "v2"):
+                return None
+            if len(codecs) == 1 and isinstance(codecs[0], ShardingCodec):
+                return ShardedDirectArray.of_sharded(array, os.path.join(str(store.root), array.path))
+            if not _plain_v3_codecs(codecs):
                 return None
         return cls(array, os.path.join(str(store.root), array.path))
 
@@ -141,3 +155,67 @@ class DirectArray:
     def accepts(selection: tuple) -> bool:
         """True for a selection of integers and unit-step slices (one plane's rectangle)."""
         return all(isinstance(s, (int, np.integer)) or (isinstance(s, slice) and s.step in (None, 1)) for s in selection)
+
+
+class ShardedDirectArray(DirectArray):
+    """A local zarr v3 array stored in shards: each inner chunk a selection touches is found in its
+    shard file's index and read alone (``os.pread``), then decoded with the inner codecs.
+
+    ``chunks`` are the inner chunks (zarr's ``array.chunks``); the chunk grid is the shards'.
+    """
+
+    def __init__(self, array: zarr.Array, folder: str) -> None:
+        super().__init__(array, folder)
+        sharding = array.metadata.codecs[0]
+        shard_spec = self._spec
+        self._spec = sharding._get_chunk_spec(shard_spec)  # the inner chunks'
+        self._bytes_codec, *compressors = sharding.codecs
+        self._compressors = tuple(reversed(compressors))
+        self._per_shard = tuple(s // c for s, c in zip(shard_spec.shape, self.chunks))
+        self._index_spec = sharding._get_index_chunk_spec(self._per_shard)
+        self._index_codec, *checks = sharding.index_codecs
+        self._index_checks = tuple(reversed(checks))
+        self._index_size = sharding._shard_index_size(self._per_shard)
+        self._index_at_end = sharding.index_location == ShardingCodecIndexLocation.end
+
+    @classmethod
+    def of_sharded(cls, array: zarr.Array, folder: str) -> ShardedDirectArray | None:
+        """A reader for a sharded ``array`` whose inner chunks and index are plainly encoded, else None."""
+        sharding = array.metadata.codecs[0]
+        if not _plain_v3_codecs(tuple(sharding.codecs)):
+            return None  # nested shards, array-to-array codecs, other compressors
+        if not _plain_v3_codecs(tuple(sharding.index_codecs), (Crc32cCodec,)):
+            return None
+        try:
+            return cls(array, folder)
+        except (AttributeError, TypeError):  # another zarr's sharding internals: zarr reads it
+            return None
+
+    def _index(self, raw: bytes) -> np.ndarray:
+        """The shard's (offset, length) per inner chunk, its checksum verified as zarr does."""
+        data = self._index_spec.prototype.buffer.from_bytes(raw)
+        for codec in self._index_checks:
+            data = codec._decode_sync(data, self._index_spec)
+        return self._index_codec._decode_sync(data, self._index_spec).as_numpy_array()
+
+    def _chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
+        shard = tuple(c // n for c, n in zip(coords, self._per_shard))
+        inner = tuple(c % n for c, n in zip(coords, self._per_shard))
+        try:
+            fd = os.open(os.path.join(self.folder, self._encode_key(shard)), os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            if size < self._index_size:
+                raise ValueError(f"shard {shard} is {size} bytes, shorter than its index")
+            start = size - self._index_size if self._index_at_end else 0
+            offset, length = (int(v) for v in self._index(os.pread(fd, self._index_size, start))[inner])
+            if offset == _NO_CHUNK and length == _NO_CHUNK:
+                return None
+            raw = os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+        if len(raw) != length:
+            raise ValueError(f"shard {shard} ends inside chunk {inner}")
+        return self._decode(raw)

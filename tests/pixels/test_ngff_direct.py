@@ -15,6 +15,7 @@ from zarr.codecs import (
     BytesCodec,
     Crc32cCodec,
     GzipCodec,
+    ShardingCodec,
     TransposeCodec,
     ZstdCodec,
 )
@@ -23,7 +24,7 @@ from omero_fast_region.descriptor import SourceSpec
 from omero_fast_region.errors import Unsupported
 from omero_fast_region.pixels import NgffSource, S3Options, open_source
 from omero_fast_region.pixels import arrays as arrays_module
-from omero_fast_region.pixels.zarr_direct import DirectArray
+from omero_fast_region.pixels.zarr_direct import DirectArray, ShardedDirectArray
 from omero_fast_region.sample import downsample2, write_ngff
 
 from .conftest import TYPES, assert_reads, regions, sample
@@ -102,6 +103,59 @@ def test_v3_key_encodings_and_compressors_read_like_zarr(tmp_path, encoding, com
     assert_same_as_zarr(array)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_sharded_arrays_of_every_dtype_read_like_zarr_with_edge_shards(tmp_path, dtype):
+    """Shards cut by the array's edge, and inner chunks cut by it, as zarr writes them."""
+    direct = assert_same_as_zarr(make_array(tmp_path / "a", values(dtype, (2, 45, 51)), (1, 8, 8), 3,
+                                            shards=(1, 16, 24)))
+    assert isinstance(direct, ShardedDirectArray)
+
+
+@pytest.mark.parametrize("index_location", ["start", "end"])
+@pytest.mark.parametrize("index_codecs", [[BytesCodec()], [BytesCodec(), Crc32cCodec()], [BytesCodec(endian="big")]],
+                         ids=["bytes", "bytes+crc32c", "big-endian"])
+@pytest.mark.parametrize("inner", [[BytesCodec()], [BytesCodec(), BloscCodec(cname="lz4")], [BytesCodec(endian="big"), ZstdCodec()],
+                                   [BytesCodec(), GzipCodec()]], ids=["raw", "blosc", "big-endian+zstd", "gzip"])
+def test_shard_index_places_and_codecs_read_like_zarr(tmp_path, index_location, index_codecs, inner):
+    sharding = ShardingCodec(chunk_shape=(1, 8, 8), codecs=inner, index_codecs=index_codecs, index_location=index_location)
+    array = make_array(tmp_path / "a", values(np.int16, (2, 37, 41)), (1, 16, 16), 3, serializer=sharding, compressors=None)
+    assert isinstance(assert_same_as_zarr(array), ShardedDirectArray)
+
+
+@pytest.mark.parametrize("index_location", ["start", "end"])
+def test_missing_shards_and_inner_chunks_read_as_the_fill_value(tmp_path, index_location):
+    data = values(np.uint16, (2, 32, 48))
+    data[0, 16:24, 8:16] = 7  # one inner chunk all fill: zarr leaves it out of its shard
+    sharding = ShardingCodec(chunk_shape=(1, 8, 8), index_location=index_location)
+    array = make_array(tmp_path / "a", data, (1, 16, 16), 3, serializer=sharding, compressors=None, fill_value=7,
+                       drop=[(1, 1, 2)])
+    data[1, 16:32, 32:48] = 7
+    direct = assert_same_as_zarr(array)
+    shard = (tmp_path / "a" / array.metadata.encode_chunk_key((0, 1, 0))).read_bytes()
+    index = direct._index(shard[-direct._index_size:] if index_location == "end" else shard[:direct._index_size])
+    assert index[0, 0, 1].tolist() == [2**64 - 1] * 2 and index[0, 1, 1].tolist() != [2**64 - 1] * 2  # left out
+    np.testing.assert_array_equal(direct.read((0, slice(0, 32), slice(0, 48))), data[0])
+    np.testing.assert_array_equal(direct.read((1, slice(0, 32), slice(0, 48))), data[1])
+    assert direct.read((0, slice(16, 24), slice(8, 16))).tolist() == [[7] * 8] * 8
+
+
+def test_a_damaged_shard_index_is_an_error_like_zarrs(tmp_path):
+    data = values(np.uint16, (1, 32, 32))
+    array = make_array(tmp_path / "a", data, (1, 8, 8), 3, shards=(1, 32, 32))
+    direct = DirectArray.of(array)
+    shard = tmp_path / "a" / array.metadata.encode_chunk_key((0, 0, 0))
+    raw = bytearray(shard.read_bytes())
+    raw[-6] ^= 0xFF  # inside the index: its crc32c no longer matches
+    shard.write_bytes(bytes(raw))
+    with pytest.raises(Exception) as by_zarr:
+        array[0, :8, :8]
+    with pytest.raises(type(by_zarr.value)):
+        direct.read((0, slice(0, 8), slice(0, 8)))
+    shard.write_bytes(bytes(raw[:10]))  # shorter than its index
+    with pytest.raises(ValueError):
+        direct.read((0, slice(0, 8), slice(0, 8)))
+
+
 @pytest.mark.parametrize("zarr_format", [2, 3])
 @pytest.mark.parametrize("dtype", [">u2", ">i4", ">f8", "<u2"])
 def test_big_endian_data_reads_like_zarr(tmp_path, zarr_format, dtype):
@@ -132,14 +186,21 @@ def test_v2_null_fill_value_reads_zarrs_default(tmp_path):
 # ---------------------------------------------------------------- fallbacks to zarr
 
 
-def test_sharded_transposed_checksummed_and_filtered_arrays_are_left_to_zarr(tmp_path):
+def test_transposed_checksummed_filtered_and_nested_sharded_arrays_are_left_to_zarr(tmp_path):
     data = values(np.uint16, (2, 32, 32))
-    assert DirectArray.of(make_array(tmp_path / "s", data, (1, 8, 8), 3, shards=(1, 16, 16))) is None
     assert DirectArray.of(make_array(tmp_path / "t", data, (1, 8, 8), 3, filters=[TransposeCodec(order=(0, 2, 1))])) is None
     assert DirectArray.of(make_array(tmp_path / "c", data, (1, 8, 8), 3, compressors=[ZstdCodec(), Crc32cCodec()])) is None
     assert DirectArray.of(make_array(tmp_path / "f", data, (1, 8, 8), 2, filters=[numcodecs.Delta("<u2")])) is None
     assert DirectArray.of(make_array(tmp_path / "p", data, (1, 8, 8), 2, compressors=numcodecs.LZMA())) is not None
     assert DirectArray.of(zarr.create_array(zarr.storage.MemoryStore(), shape=(4, 4), dtype="u1")) is None
+    # sharded: the inner chunks must be plainly encoded and the index bytes (+ crc32c) for the fast path
+    nested = ShardingCodec(chunk_shape=(1, 16, 16), codecs=[ShardingCodec(chunk_shape=(1, 8, 8))])
+    inner_checksum = ShardingCodec(chunk_shape=(1, 8, 8), codecs=[BytesCodec(), ZstdCodec(), Crc32cCodec()])
+    inner_transpose = ShardingCodec(chunk_shape=(1, 8, 8), codecs=[TransposeCodec(order=(0, 2, 1)), BytesCodec()])
+    for name, serializer in [("n", nested), ("i", inner_checksum), ("x", inner_transpose)]:
+        array = make_array(tmp_path / name, data, (1, 32, 32), 3, serializer=serializer, compressors=None)
+        np.testing.assert_array_equal(array[...], data)
+        assert DirectArray.of(array) is None, name
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
@@ -152,15 +213,16 @@ def test_an_ngff_image_takes_the_fast_path_and_never_calls_zarr_for_a_plane(tmp_
         np.testing.assert_array_equal(src.read_region(1, 1, 0, 0, 5, 3, 30, 20), data[0, 1, 1, 3:23, 5:35])
 
 
-def test_a_sharded_ngff_level_is_read_by_zarr(tmp_path):
-    data = sample("uint16", shape=(1, 1, 1, 40, 40))
+def test_a_sharded_ngff_level_takes_the_fast_path(tmp_path, monkeypatch):
+    data = sample("uint16", shape=(1, 2, 1, 40, 40))
     write_ngff(str(tmp_path / "img.zarr"), data, "0.5", chunks=(8, 8), levels=2)
     group = zarr.open_group(str(tmp_path / "img.zarr"), mode="r+")
     del group["0"]
-    group.create_array("0", shape=data.shape, chunks=(1, 1, 1, 8, 8), shards=(1, 1, 1, 16, 16),
+    group.create_array("0", shape=data.shape, chunks=(1, 1, 1, 8, 8), shards=(1, 1, 1, 16, 24),
                        dtype=data.dtype, dimension_names=list("tczyx"))[...] = data
     with NgffSource(str(tmp_path / "img.zarr")) as src:
-        assert src._direct[0] is None and src._direct[1] is not None
+        assert isinstance(src._direct[0], ShardedDirectArray) and type(src._direct[1]) is DirectArray
+        monkeypatch.setattr(arrays_module, "_read_selection", None)  # any zarr read would fail
         assert_reads(src, [data, downsample2(data)])
 
 
