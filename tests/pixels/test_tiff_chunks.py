@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -108,6 +109,24 @@ def test_a_store_that_suspends_sends_that_level_back_to_zarr(layouts, monkeypatc
         assert src._direct[0] is None and isinstance(src._direct[1], TiffChunks)
         np.testing.assert_array_equal(src.read_region(1, 0, 1, 0, 0, 0, 33, 33), truth[1, 0, 1, :33, :33])
         assert not src.broken
+
+
+def test_concurrent_reads_from_threads_share_the_file_exactly(layouts):
+    """gthread workers read one source from several threads: the store reads under the file's lock."""
+    root, truths = layouts
+    truth = truths["pyramid.ome.tif"][0]
+    with open_source(tiff_spec(root, "pyramid.ome.tif")) as src:
+        def work(seed: int) -> int:
+            rng = np.random.default_rng(seed)
+            for _ in range(150):
+                z, c, t = int(rng.integers(2)), int(rng.integers(3)), int(rng.integers(2))
+                x, y = int(rng.integers(0, 160)), int(rng.integers(0, 140))
+                w, h = int(rng.integers(1, 171 - x)), int(rng.integers(1, 151 - y))
+                np.testing.assert_array_equal(src.read_region(z, c, t, 0, x, y, w, h), truth[t, c, z, y : y + h, x : x + w])
+            return seed
+
+        with ThreadPoolExecutor(6) as pool:  # a failed read re-raises here
+            assert list(pool.map(work, range(6))) == list(range(6))
 
 
 def test_run_to_end():
