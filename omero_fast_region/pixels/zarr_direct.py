@@ -30,7 +30,15 @@ import numpy as np
 import zarr
 import zarr.storage
 from numcodecs.compat import ensure_ndarray_like
-from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, ShardingCodecIndexLocation, ZstdCodec
+from zarr.codecs import (
+    BloscCodec,
+    BytesCodec,
+    Crc32cCodec,
+    GzipCodec,
+    ShardingCodec,
+    ShardingCodecIndexLocation,
+    ZstdCodec,
+)
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.chunk_grids import RegularChunkGrid
 from zarr.core.codec_pipeline import fill_value_or_default
