@@ -143,7 +143,8 @@ class ChunkedArraySource(PixelSource):
     def read_stack(
         self, c: int, t: int, level: int, x: int, y: int, w: int, h: int, z_start: int, z_end: int, step: int = 1
     ) -> np.ndarray:
-        """One read over the Z range (duplicates from Z-downsampled levels are read once)."""
+        """The Z range as (n, h, w), each distinct plane read once (Z-downsampled levels repeat planes):
+        plane by plane where the level is read directly, else in one zarr read."""
         check_read(self, z_start, c, t, level, x, y, w, h)
         check_read(self, z_end, c, t, level, x, y, w, h)
         lay = self._layouts[level]
@@ -152,7 +153,11 @@ class ChunkedArraySource(PixelSource):
             plane = self.read_region(0, c, t, level, x, y, w, h)
             return np.repeat(plane[None], len(zs), axis=0)
         unique, inverse = np.unique(zs, return_inverse=True)
-        block = lay.to_zyx(self._read(level, lay.selection(unique, c, t, x, y, w, h)), stacked=True)
+        if self._direct[level] is not None and not gevent_patched():
+            block = np.stack([lay.to_zyx(self._read(level, lay.selection(int(z), c, t, x, y, w, h)), stacked=False)
+                              for z in unique])
+        else:
+            block = lay.to_zyx(self._read(level, lay.selection(unique, c, t, x, y, w, h)), stacked=True)
         return to_native(block[inverse] if len(unique) != len(zs) else block)
 
     def close(self) -> None:

@@ -273,6 +273,26 @@ def test_downsampled_z_and_missing_chunks_read_like_zarr(tmp_path, version):
     assert_source_reads_like_zarr(tmp_path / "img.zarr")
 
 
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("axes", ["tczyx", "xyzct", "ytxcz", "zyx"])
+def test_z_stacks_are_read_plane_by_plane_without_zarr(tmp_path, version, axes, monkeypatch):
+    """A projection's stack: every step and Z-downsampled level, against zarr's one read."""
+    shape = [2 if a in axes else 1 for a in "tc"] + [6, 37, 45]
+    write_ngff(str(tmp_path / "img.zarr"), sample("uint16", shape=tuple(shape)), version, chunks=(16, 16), levels=3,
+               axes=axes, downsample_z=True)
+    with NgffSource(str(tmp_path / "img.zarr")) as fast, NgffSource(str(tmp_path / "img.zarr")) as slow:
+        slow._direct = [None] * len(slow._direct)
+        c, t = fast.size_c - 1, fast.size_t - 1
+        cases = [(level, step, z0, z1) for level in range(3) for step in (1, 2) for z0, z1 in ((0, 5), (1, 4), (3, 3))]
+        boxes = [(1, 2, min(20, w - 1), min(14, h - 2)) for w, h in fast.levels]  # inside every level
+        expected = {case: slow.read_stack(c, t, case[0], *boxes[case[0]], case[2], case[3], case[1]) for case in cases}
+        monkeypatch.setattr(arrays_module, "_read_selection", None)  # any zarr read would fail
+        for (level, step, z0, z1), truth in expected.items():
+            got = fast.read_stack(c, t, level, *boxes[level], z0, z1, step)
+            assert got.shape == truth.shape == (len(range(z0, z1 + 1, step)), boxes[level][3], boxes[level][2])
+            np.testing.assert_array_equal(got, truth, err_msg=f"{level} {step} {z0} {z1}")
+
+
 # ---------------------------------------------------------------- broken chunks, threads
 
 

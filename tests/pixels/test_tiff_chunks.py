@@ -129,6 +129,15 @@ def test_concurrent_reads_from_threads_share_the_file_exactly(layouts):
             assert list(pool.map(work, range(6))) == list(range(6))
 
 
+def test_z_stacks_are_read_plane_by_plane_without_zarr(layouts, no_zarr_reads):
+    root, truths = layouts
+    truth = truths["pyramid.ome.tif"]
+    with open_source(tiff_spec(root, "pyramid.ome.tif")) as src:
+        for level in range(3):
+            np.testing.assert_array_equal(src.read_stack(2, 1, level, 4, 6, 30, 20, 0, 1), truth[level][1, 2, :, 6:26, 4:34])
+            np.testing.assert_array_equal(src.read_stack(0, 0, level, 0, 0, 9, 9, 1, 1), truth[level][0, 0, 1:2, :9, :9])
+
+
 def test_run_to_end():
     async def done():
         return 7
