@@ -23,8 +23,7 @@ from .bounds import check_read
 from .dtypes import pixel_type_of, to_native
 from .greenlets import gevent_patched, run_blocking
 from .handles import Handle
-from .tiff_chunks import NeedsEventLoop
-from .zarr_direct import DirectArray
+from .zarr_direct import DirectArray, NeedsEventLoop
 
 AXES = "tczyx"
 
@@ -92,6 +91,11 @@ class ChunkedArraySource(PixelSource):
         """The reader of ``array`` (level ``level``) that needs no zarr call, or None (zarr reads it)."""
         return DirectArray.of(array)
 
+    def _direct_now(self, level: int) -> DirectArray | None:
+        """The direct reader of ``level`` when this read may use it (not under gevent: module doc)."""
+        direct = self._direct[level]
+        return None if direct is None or gevent_patched() else direct
+
     def _init_layouts(self, arrays: Sequence, axes: Sequence[str]) -> None:
         if not arrays:
             raise Unsupported("no resolution levels")
@@ -117,9 +121,9 @@ class ChunkedArraySource(PixelSource):
         return z * self._layouts[level].size("z") // self.size_z
 
     def _read(self, level: int, selection: tuple) -> np.ndarray:
-        direct = self._direct[level]
+        direct = self._direct_now(level)
         try:
-            if direct is not None and not gevent_patched() and DirectArray.accepts(selection):
+            if direct is not None and DirectArray.accepts(selection):
                 try:
                     return direct.read(selection)  # no zarr call, no event loop
                 except NeedsEventLoop:
@@ -153,7 +157,7 @@ class ChunkedArraySource(PixelSource):
             plane = self.read_region(0, c, t, level, x, y, w, h)
             return np.repeat(plane[None], len(zs), axis=0)
         unique, inverse = np.unique(zs, return_inverse=True)
-        if self._direct[level] is not None and not gevent_patched():
+        if self._direct_now(level) is not None:
             block = np.stack([lay.to_zyx(self._read(level, lay.selection(int(z), c, t, x, y, w, h)), stacked=False)
                               for z in unique])
         else:

@@ -20,16 +20,12 @@ from typing import Any, Coroutine
 import numpy as np
 
 from .handles import Handle
-from .zarr_direct import DirectArray
+from .zarr_direct import DirectArray, NeedsEventLoop
 
 try:  # tifffile >= 2025: zarr 3 stores
     from tifffile.zarr import ZarrTiffStore
 except ImportError:  # pragma: no cover - an older tifffile: every level is read by zarr
     ZarrTiffStore = None
-
-
-class NeedsEventLoop(Exception):
-    """A store's ``get`` suspended: it needs zarr's event loop, so zarr must read that array."""
 
 
 def run_to_end(coro: Coroutine) -> Any:

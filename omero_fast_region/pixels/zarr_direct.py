@@ -51,10 +51,14 @@ V3_COMPRESSORS = (BloscCodec, ZstdCodec, GzipCodec)
 _NO_CHUNK = 2**64 - 1
 
 
-def _plain_v3_codecs(codecs: tuple, compressors: tuple = V3_COMPRESSORS, most: int = 1) -> bool:
-    """The ``bytes`` codec, then at most ``most`` bytes-to-bytes codecs of ``compressors``."""
-    return (bool(codecs) and isinstance(codecs[0], BytesCodec) and len(codecs) <= 1 + most
+def _plain_v3_codecs(codecs: tuple, compressors: tuple = V3_COMPRESSORS) -> bool:
+    """The ``bytes`` codec, then at most one bytes-to-bytes codec of ``compressors``."""
+    return (bool(codecs) and isinstance(codecs[0], BytesCodec) and len(codecs) <= 2
             and all(isinstance(c, compressors) for c in codecs[1:]))
+
+
+class NeedsEventLoop(Exception):
+    """A direct reader's store suspended (it needs zarr's event loop): zarr must read that array."""
 
 
 class DirectArray:

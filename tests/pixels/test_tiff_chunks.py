@@ -12,7 +12,8 @@ import zarr
 from tifffile.zarr import ZarrTiffStore
 
 from omero_fast_region.pixels import open_source
-from omero_fast_region.pixels.tiff_chunks import NeedsEventLoop, TiffChunks, run_to_end
+from omero_fast_region.pixels.tiff_chunks import TiffChunks, run_to_end
+from omero_fast_region.pixels.zarr_direct import NeedsEventLoop
 from omero_fast_region.sample import downsample2, write_ome_tiff
 
 from .conftest import assert_reads, sample
