@@ -17,12 +17,14 @@ test: bootstrap
 test-fast:
 	$(PY) -m pytest -q -m "not integration and not slow"
 
+# The interpreter matters to the Python part of a request: `make bench VENV=.venv-debian
+# PYTHON=/usr/bin/python3` measures with the distribution's (docs/benchmarks.md, finding 31).
 bench:
-	scripts/bootstrap --with-bench
+	VENV=$(VENV) scripts/bootstrap --with-bench
 	$(PY) -m benchmarks
 
 bench-quick:
-	scripts/bootstrap --with-bench
+	VENV=$(VENV) scripts/bootstrap --with-bench
 	$(PY) -m benchmarks --quick
 
 # The 10,000-request fuzz and the 11-minute soak against real gunicorn on 127.0.0.1 (long runs).

@@ -114,6 +114,15 @@ def _mark(met: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "—"}[met]
 
 
+def _interpreter_note(interp: dict | None) -> str:
+    """`` (/usr/bin/python3.11, libpython in the executable; plain-Python loop 4.95 µs)``, or nothing
+    for runs recorded before the interpreter was."""
+    if not interp:
+        return ""
+    return (f" ({interp['executable']}, libpython {interp['libpython']}; "
+            f"plain-Python loop {interp['loop_us']} µs, finding 31)")
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
@@ -121,7 +130,8 @@ def markdown(results: dict) -> str:
         f"({results['data']['profile']['size']}² × {results['data']['profile']['channels']} channels uint16, "
         f"{results['data']['profile']['levels']} levels, {results['data']['profile']['small_count']} small images).",
         f"Machine: {m.get('cpu', '?')}, {m['cpus']} cores, {m.get('mem_gib', '?')} GiB, Linux {m['kernel']}, "
-        f"Python {m['python']}. Load average at start {results['loadavg_start']}, at end {results['loadavg_end']} "
+        f"Python {m['python']}{_interpreter_note(m.get('interpreter'))}. "
+        f"Load average at start {results['loadavg_start']}, at end {results['loadavg_end']} "
         "(the machine is shared; the load before each point is in the JSON).",
         f"Load: wrk, 1 thread, keep-alive, {results['options']['seconds']:.0f} s per point; "
         f"{results['options']['workers']} gunicorn workers (gthread: {results['options']['threads']} threads each).",

@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from .errors import CatalogError
+from .worker_env import pin_library_threads
 
 STANDALONE_SETTINGS = "omero_fast_region.standalone_settings"
 
@@ -98,6 +99,7 @@ def _keepalive_argument(parser: argparse.ArgumentParser) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a catalog through gunicorn (replaces this process)."""
     _use_catalog(args.catalog)
+    pin_library_threads(os.environ)  # before the workers import numpy
     argv = gunicorn_argv(args.bind, args.workers, args.threads, keepalive=args.keepalive)
     host, _, port = args.bind.rpartition(":")
     print(f"omero-fast-region: serving {args.catalog} at http://{host or '127.0.0.1'}:{port}/", flush=True)

@@ -33,6 +33,9 @@ def quick_results(tmp_path_factory) -> dict:
 def test_quick_run_reports_every_measurement_with_no_failed_request(quick_results):
     results = quick_results
     assert {"machine", "loadavg_start", "loadavg_end", "deployments", "floor", "workloads"} <= set(results)
+    interp = results["machine"]["interpreter"]  # the build runs the Python part of a request (finding 31)
+    assert interp["executable"] and interp["libpython"] in ("shared library", "in the executable")
+    assert interp["loop_us"] > 0
     standalone = results["deployments"]["standalone-keepalive-2w"]
     assert set(standalone["workloads"]) == set(WORKLOADS.split(","))
     for points in standalone["workloads"].values():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.report import targets as target_rows, timing_ms  # noqa: E402
+from benchmarks.report import _interpreter_note, targets as target_rows, timing_ms  # noqa: E402
 
 TIMING = "session;dur=0.28, metadata;dur=63.69, read;dur=30.00, render;dur=2.57, encode;dur=1.25, total;dur=98.00"
 
@@ -54,3 +54,9 @@ def test_the_paired_overhead_is_the_median_of_each_rounds_own_ratio():
     floors, served = [3.0, 4.0, 3.5], [3.3, 4.4, 4.2]
     assert round_pct(paired_ratio(served, floors)) == 10.0  # rounds: +10 %, +10 %, +20 %
     assert round_pct(paired_ratio([3.3, 3.6], [3.0, 3.0])) == 15.0  # an even count: the middle two's mean
+
+
+def test_the_machine_line_names_the_interpreter_build_when_the_run_recorded_it():
+    note = _interpreter_note({"executable": "/usr/bin/python3.11", "libpython": "in the executable", "loop_us": 4.95})
+    assert note == " (/usr/bin/python3.11, libpython in the executable; plain-Python loop 4.95 µs, finding 31)"
+    assert _interpreter_note(None) == ""  # runs from before it was recorded

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
+
+from omero_fast_region.worker_env import LIBRARY_THREAD_VARIABLES, pin_library_threads
 
 from .conftest import write_catalog
 
@@ -83,3 +86,42 @@ def test_render_does_not_import_omero_or_ice(raw_catalog: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).stdout.decode()
     assert out.strip().splitlines()[-1] == "0 []"
+
+
+def _serve_worker_environ(catalog: Path, extra_env: dict[str, str]) -> dict[str, str]:
+    """Start ``serve`` (one worker), fetch one image, and return that worker's environment."""
+    import os
+    import signal
+    import urllib.request
+
+    from omero_fast_region.loopback import free_port, wait_for_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env.update(extra_env)
+    proc = subprocess.Popen(CLI + ["serve", "--catalog", str(catalog), "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_port(port, proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/webgateway/render_image/1/0/0/?format=png", timeout=30) as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+        (worker,) = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        raw = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@pytest.mark.integration
+def test_serve_pins_numeric_thread_pools_in_its_workers_and_keeps_a_sysadmins_value(raw_catalog: Path) -> None:
+    pinned = _serve_worker_environ(raw_catalog, {})
+    assert [pinned.get(n) for n in LIBRARY_THREAD_VARIABLES] == ["1", "1", "1"]
+    chosen = _serve_worker_environ(raw_catalog, {"OMP_NUM_THREADS": "3"})
+    assert [chosen.get(n) for n in LIBRARY_THREAD_VARIABLES] == ["1", "3", "1"]
+
+
+def test_pin_library_threads_sets_only_what_is_missing() -> None:
+    environ = {"MKL_NUM_THREADS": "4", "OMP_NUM_THREADS": ""}
+    assert pin_library_threads(environ) == ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"]
+    assert environ == {"MKL_NUM_THREADS": "4", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
