@@ -119,7 +119,7 @@ def _interpreter_note(interp: dict | None) -> str:
     for runs recorded before the interpreter was."""
     if not interp:
         return ""
-    return (f" ({interp['executable']}, libpython {interp['libpython']}; "
+    return (f" ({interp['executable']}, libpython: {interp['libpython']}; "
             f"plain-Python loop {interp['loop_us']} µs, finding 31)")
 
 

@@ -58,5 +58,5 @@ def test_the_paired_overhead_is_the_median_of_each_rounds_own_ratio():
 
 def test_the_machine_line_names_the_interpreter_build_when_the_run_recorded_it():
     note = _interpreter_note({"executable": "/usr/bin/python3.11", "libpython": "in the executable", "loop_us": 4.95})
-    assert note == " (/usr/bin/python3.11, libpython in the executable; plain-Python loop 4.95 µs, finding 31)"
+    assert note == " (/usr/bin/python3.11, libpython: in the executable; plain-Python loop 4.95 µs, finding 31)"
     assert _interpreter_note(None) == ""  # runs from before it was recorded
