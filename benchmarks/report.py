@@ -115,7 +115,7 @@ def _mark(met: bool | None) -> str:
 
 
 def _interpreter_note(interp: dict | None) -> str:
-    """`` (/usr/bin/python3.11, libpython in the executable; plain-Python loop 4.95 µs)``, or nothing
+    """`` (/usr/bin/python3.11, libpython: in the executable; plain-Python loop 4.95 µs)``, or nothing
     for runs recorded before the interpreter was."""
     if not interp:
         return ""
