@@ -24,7 +24,8 @@ is always read by zarr.
 from __future__ import annotations
 
 import os
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import zarr
@@ -160,17 +161,23 @@ class DirectArray:
                                for a, b, c, k, keep in zip(starts, stops, self.chunks, coords, kept))]
             return part if part.dtype == self.dtype else part.astype(self.dtype)
         out = np.empty(shape, dtype=self.dtype)
-        for index in np.ndindex(*(len(r) for r in ranges)):
-            coords = tuple(r[i] for r, i in zip(ranges, index))
-            source, target = [], []
-            for a, b, c, k, keep in zip(starts, stops, self.chunks, coords, kept):
-                lo, hi = max(a, k * c), min(b, (k + 1) * c)
-                source.append(slice(lo - k * c, hi - k * c) if keep else lo - k * c)
-                if keep:
-                    target.append(slice(lo - a, hi - a))
-            chunk = self._chunk(coords)
-            out[tuple(target)] = self.fill_value if chunk is None else chunk[tuple(source)]
+        with self._chunks_of_one_read() as chunk_at:
+            for index in np.ndindex(*(len(r) for r in ranges)):
+                coords = tuple(r[i] for r, i in zip(ranges, index))
+                source, target = [], []
+                for a, b, c, k, keep in zip(starts, stops, self.chunks, coords, kept):
+                    lo, hi = max(a, k * c), min(b, (k + 1) * c)
+                    source.append(slice(lo - k * c, hi - k * c) if keep else lo - k * c)
+                    if keep:
+                        target.append(slice(lo - a, hi - a))
+                chunk = chunk_at(coords)
+                out[tuple(target)] = self.fill_value if chunk is None else chunk[tuple(source)]
         return out
+
+    @contextmanager
+    def _chunks_of_one_read(self) -> Iterator[Callable[[tuple[int, ...]], np.ndarray | None]]:
+        """What fetches the chunks of one multi-chunk read (here, :meth:`_chunk`)."""
+        yield self._chunk
 
     @staticmethod
     def accepts(selection: tuple) -> bool:
@@ -220,8 +227,40 @@ class ShardedDirectArray(DirectArray):
         return self._index_codec._decode_sync(data, self._index_spec).as_numpy_array()
 
     def _chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
-        shard = tuple(c // n for c, n in zip(coords, self._per_shard))
-        inner = tuple(c % n for c, n in zip(coords, self._per_shard))
+        with self._chunks_of_one_read() as chunk_at:
+            return chunk_at(coords)
+
+    @contextmanager
+    def _chunks_of_one_read(self) -> Iterator[Callable[[tuple[int, ...]], np.ndarray | None]]:
+        """Fetches inner chunks, each shard opened and its index read and checked once per read
+        (not once per inner chunk); every shard file is closed when the read ends."""
+        opened: dict[tuple[int, ...], tuple[int, np.ndarray] | None] = {}
+
+        def chunk_at(coords: tuple[int, ...]) -> np.ndarray | None:
+            shard = tuple(c // n for c, n in zip(coords, self._per_shard))
+            inner = tuple(c % n for c, n in zip(coords, self._per_shard))
+            if shard not in opened:
+                opened[shard] = self._open_shard(shard)
+            if opened[shard] is None:
+                return None
+            fd, index = opened[shard]
+            offset, length = (int(v) for v in index[inner])
+            if offset == _NO_CHUNK and length == _NO_CHUNK:
+                return None
+            raw = os.pread(fd, length, offset)
+            if len(raw) != length:
+                raise ValueError(f"shard {shard} ends inside chunk {inner}")
+            return self._decode(raw)
+
+        try:
+            yield chunk_at
+        finally:
+            for entry in opened.values():
+                if entry is not None:
+                    os.close(entry[0])
+
+    def _open_shard(self, shard: tuple[int, ...]) -> tuple[int, np.ndarray] | None:
+        """The shard file's descriptor and its verified index; None when the shard does not exist."""
         try:
             fd = os.open(os.path.join(self.folder, self._encode_key(shard)), os.O_RDONLY)
         except FileNotFoundError:
@@ -231,12 +270,7 @@ class ShardedDirectArray(DirectArray):
             if size < self._index_size:
                 raise ValueError(f"shard {shard} is {size} bytes, shorter than its index")
             start = size - self._index_size if self._index_at_end else 0
-            offset, length = (int(v) for v in self._index(os.pread(fd, self._index_size, start))[inner])
-            if offset == _NO_CHUNK and length == _NO_CHUNK:
-                return None
-            raw = os.pread(fd, length, offset)
-        finally:
+            return fd, self._index(os.pread(fd, self._index_size, start))
+        except BaseException:
             os.close(fd)
-        if len(raw) != length:
-            raise ValueError(f"shard {shard} ends inside chunk {inner}")
-        return self._decode(raw)
+            raise

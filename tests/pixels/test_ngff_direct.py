@@ -139,6 +139,23 @@ def test_missing_shards_and_inner_chunks_read_as_the_fill_value(tmp_path, index_
     assert direct.read((0, slice(16, 24), slice(8, 16))).tolist() == [[7] * 8] * 8
 
 
+def test_a_read_across_inner_chunks_opens_each_shard_and_checks_its_index_once(tmp_path, monkeypatch):
+    data = values(np.uint16, (1, 64, 64))
+    array = make_array(tmp_path / "a", data, (1, 8, 8), 3, shards=(1, 32, 32))  # crc32c on the index
+    direct = DirectArray.of(array)
+    opened, indexed = [], []
+    real_open, real_index = os.open, direct._index
+    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k))
+    monkeypatch.setattr(direct, "_index", lambda raw: indexed.append(len(raw)) or real_index(raw))
+    before = len(os.listdir("/proc/self/fd"))
+    region = direct.read((0, slice(4, 60), slice(4, 60)))  # 8 x 8 inner chunks in 2 x 2 shards
+    np.testing.assert_array_equal(region, data[0, 4:60, 4:60])
+    assert len(opened) == 4 and len(set(opened)) == 4 and len(indexed) == 4
+    assert len(os.listdir("/proc/self/fd")) == before  # every shard closed
+    np.testing.assert_array_equal(direct.read((0, slice(0, 8), slice(0, 8))), data[0, :8, :8])  # one chunk
+    assert len(opened) == 5 and len(os.listdir("/proc/self/fd")) == before
+
+
 def test_a_damaged_shard_index_is_an_error_like_zarrs(tmp_path):
     data = values(np.uint16, (1, 32, 32))
     array = make_array(tmp_path / "a", data, (1, 8, 8), 3, shards=(1, 32, 32))
