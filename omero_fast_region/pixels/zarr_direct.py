@@ -227,8 +227,14 @@ class ShardedDirectArray(DirectArray):
         return self._index_codec._decode_sync(data, self._index_spec).as_numpy_array()
 
     def _chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
-        with self._chunks_of_one_read() as chunk_at:
-            return chunk_at(coords)
+        shard, inner = self._shard_of(coords)
+        opened = self._open_shard(shard)
+        if opened is None:
+            return None
+        try:
+            return self._inner_chunk(shard, inner, *opened)
+        finally:
+            os.close(opened[0])
 
     @contextmanager
     def _chunks_of_one_read(self) -> Iterator[Callable[[tuple[int, ...]], np.ndarray | None]]:
@@ -237,20 +243,11 @@ class ShardedDirectArray(DirectArray):
         opened: dict[tuple[int, ...], tuple[int, np.ndarray] | None] = {}
 
         def chunk_at(coords: tuple[int, ...]) -> np.ndarray | None:
-            shard = tuple(c // n for c, n in zip(coords, self._per_shard))
-            inner = tuple(c % n for c, n in zip(coords, self._per_shard))
+            shard, inner = self._shard_of(coords)
             if shard not in opened:
                 opened[shard] = self._open_shard(shard)
-            if opened[shard] is None:
-                return None
-            fd, index = opened[shard]
-            offset, length = (int(v) for v in index[inner])
-            if offset == _NO_CHUNK and length == _NO_CHUNK:
-                return None
-            raw = os.pread(fd, length, offset)
-            if len(raw) != length:
-                raise ValueError(f"shard {shard} ends inside chunk {inner}")
-            return self._decode(raw)
+            entry = opened[shard]
+            return None if entry is None else self._inner_chunk(shard, inner, *entry)
 
         try:
             yield chunk_at
@@ -258,6 +255,22 @@ class ShardedDirectArray(DirectArray):
             for entry in opened.values():
                 if entry is not None:
                     os.close(entry[0])
+
+    def _shard_of(self, coords: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The shard holding inner chunk ``coords``, and the chunk's place in it."""
+        return (tuple(c // n for c, n in zip(coords, self._per_shard)),
+                tuple(c % n for c, n in zip(coords, self._per_shard)))
+
+    def _inner_chunk(self, shard: tuple[int, ...], inner: tuple[int, ...], fd: int,
+                     index: np.ndarray) -> np.ndarray | None:
+        """The decoded inner chunk from an open shard and its index; None when it is absent."""
+        offset, length = (int(v) for v in index[inner])
+        if offset == _NO_CHUNK and length == _NO_CHUNK:
+            return None
+        raw = os.pread(fd, length, offset)
+        if len(raw) != length:
+            raise ValueError(f"shard {shard} ends inside chunk {inner}")
+        return self._decode(raw)
 
     def _open_shard(self, shard: tuple[int, ...]) -> tuple[int, np.ndarray] | None:
         """The shard file's descriptor and its verified index; None when the shard does not exist."""

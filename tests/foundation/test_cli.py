@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from omero_fast_region.loopback import free_port, wait_for_port
 from omero_fast_region.worker_env import LIBRARY_THREAD_VARIABLES, pin_library_threads
 
 from .conftest import write_catalog
@@ -90,12 +94,6 @@ def test_render_does_not_import_omero_or_ice(raw_catalog: Path) -> None:
 
 def _serve_worker_environ(catalog: Path, extra_env: dict[str, str]) -> dict[str, str]:
     """Start ``serve`` (one worker), fetch one image, and return that worker's environment."""
-    import os
-    import signal
-    import urllib.request
-
-    from omero_fast_region.loopback import free_port, wait_for_port
-
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     env.update(extra_env)
