@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from omero_fast_region.worker_env import pin_library_threads
+
 REGION_PATH = re.compile(r"/render_image_region/(\d+)/(\d+)/(\d+)/")
 
 
@@ -175,8 +177,10 @@ def run_floor(tier: str, paths: list[str], env: dict[str, str], rounds: int = 2,
         argv += ["--catalog", catalog]
     if cookie:
         argv += ["--cookie", cookie]
+    full_env = {**os.environ, **env}
+    pin_library_threads(full_env)  # as the served workers have it (processes.GunicornServer)
     try:
-        out = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout,
+        out = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout,
                              cwd=Path(__file__).resolve().parents[1], check=False)
     finally:
         os.unlink(fh.name)
