@@ -6,8 +6,12 @@ gunicorn's own classes); they only skip work whose result is thrown away or alre
 * :func:`lean_access` — gunicorn's access log builds an atom for every request header, response
   header and environ entry (about 60 strings, each escaped) for every line, whatever the format
   asks for. With a format that names none of the ``{…}i``/``{…}o``/``{…}e`` atoms (the default
-  names none), gunicorn's own ``Logger.access`` is handed views that list no headers and no
-  environ, so it builds only the ~20 plain atoms the line can use.
+  names none), gunicorn's own ``Logger.atoms`` is handed views that list no headers and no
+  environ, so it builds only the ~20 plain atoms the line can use. And when the access logger
+  is as gunicorn sets it up (one plain stream or file handler with the ``%(message)s``
+  formatter, no filters; :func:`plain_handler`), the line is written to that handler's stream
+  as its ``emit`` would, without the ``LogRecord``, the caller lookup and the formatter
+  between; any other set-up goes through ``logging``.
 * :func:`cache_http_date` — gunicorn formats the ``Date`` header from the clock for every
   response; the text changes once a second, so it is formatted once a second (as nginx does).
 * :func:`send_headers_with_body` — gunicorn sends a response's header block in one ``send`` and
@@ -28,6 +32,7 @@ Measured in docs/benchmarks.md, findings 26, 28 and 29.
 
 from __future__ import annotations
 
+import logging
 import re
 import ssl
 import time
@@ -82,10 +87,62 @@ def lean_access(log: Any, access_log_format: str) -> Access:
     if not getattr(log, "access_log_enabled", True):  # no access log (OMERO.web's default): nothing to build
         return log.access
 
+    access_logger = log.access_log
+    wrap, atoms_of = log.atoms_wrapper_class, log.atoms
+
     def access(resp: Any, req: Any, environ: dict, request_time: Any) -> None:
-        log.access(_ListsNoHeaders(resp), (), _ListsNoEnviron(environ), request_time)
+        resp, environ = _ListsNoHeaders(resp), _ListsNoEnviron(environ)
+        handler = plain_handler(access_logger)
+        if handler is None:
+            log.access(resp, (), environ, request_time)
+            return
+        try:
+            line = access_log_format % wrap(atoms_of(resp, (), environ, request_time))
+        except Exception:  # noqa: BLE001 - gunicorn's own call reports it as it does
+            log.access(resp, (), environ, request_time)
+            return
+        _emit(access_logger, handler, line)
 
     return access
+
+
+#: the formatter text gunicorn gives its access handler (``Logger.access_fmt``)
+_ACCESS_FMT = glogging.Logger.access_fmt
+_PLAIN_HANDLERS = (logging.StreamHandler, logging.FileHandler)
+
+
+def plain_handler(logger: logging.Logger) -> logging.StreamHandler | None:
+    """The one handler of ``logger`` when an ``INFO`` record would reach only it and be written
+    as its message alone: the logger enabled for ``INFO``, not propagating, no filters on either,
+    a plain ``StreamHandler``/``FileHandler`` with an open stream and gunicorn's ``%(message)s``
+    formatter. None for any other set-up (``logconfig``, syslog, a filter, a Django ``LOGGING``
+    that disabled or rewired the logger), which must go through ``logging``."""
+    handlers = logger.handlers
+    if len(handlers) != 1 or logger.disabled or logger.propagate or logger.filters:
+        return None
+    handler = handlers[0]
+    formatter = handler.formatter
+    if (type(handler) not in _PLAIN_HANDLERS or handler.filters or handler.level > logging.INFO
+            or handler.stream is None or type(formatter) is not logging.Formatter
+            or formatter._fmt != _ACCESS_FMT or type(formatter._style) is not logging.PercentStyle
+            or not logger.isEnabledFor(logging.INFO)):
+        return None
+    return handler  # type: ignore[return-value]
+
+
+def _emit(logger: logging.Logger, handler: logging.StreamHandler, line: str) -> None:
+    """What ``handler.handle`` does with a record whose formatted text is ``line``
+    (``StreamHandler.emit`` under the handler's lock, errors to ``handleError``)."""
+    handler.acquire()
+    try:
+        handler.stream.write(line + handler.terminator)
+        handler.flush()
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001 - as StreamHandler.emit
+        handler.handleError(logger.makeRecord(logger.name, logging.INFO, "(unknown file)", 0, line, None, None))
+    finally:
+        handler.release()
 
 
 _format_http_date = util.http_date

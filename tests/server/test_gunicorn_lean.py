@@ -88,6 +88,137 @@ def test_a_custom_logger_class_gets_its_own_access():
     assert gunicorn_lean.lean_access(log, Config().access_log_format) == log.access
 
 
+@pytest.fixture(autouse=True)
+def _access_logger_restored():
+    """gunicorn's ``gunicorn.access`` logger is process-wide: give it back as each test found it."""
+    logger = logging.getLogger("gunicorn.access")
+    saved = (logger.disabled, logger.level, list(logger.filters), list(logger.handlers))
+    yield
+    logger.disabled, logger.filters[:], logger.handlers[:] = saved[0], saved[2], saved[3]
+    logger.setLevel(saved[1])  # (which also clears the loggers' cached level checks)
+
+
+def _file_logger(tmp_path, accesslog: str = "access.log") -> tuple[glogging.Logger, object]:
+    """gunicorn's logger as ``--access-logfile <file>`` sets it up (a FileHandler, ``%(message)s``)."""
+    path = tmp_path / accesslog
+    cfg = Config()
+    cfg.set("accesslog", str(path))
+    log = _only_gunicorns_handlers(glogging.Logger(cfg))
+    log.now = lambda: "[24/Nov/2026:07:15:18 +0000]"
+    return log, path
+
+
+def _only_gunicorns_handlers(log: glogging.Logger) -> glogging.Logger:
+    """pytest attaches its capture handlers to every non-propagating logger; a served worker has none."""
+    log.access_log.handlers = [h for h in log.access_log.handlers if getattr(h, "_gunicorn", False)]
+    return log
+
+
+def _lines(path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+@pytest.mark.parametrize("resp", [Resp(), Resp("304 Not Modified", None)])
+def test_with_gunicorns_own_file_handler_the_line_is_written_straight_to_its_stream(tmp_path, monkeypatch, resp):
+    log, path = _file_logger(tmp_path)
+    took = datetime.timedelta(microseconds=3456)
+    log.access(resp, Req(), ENVIRON, took)
+    assert gunicorn_lean.plain_handler(log.access_log) is log.access_log.handlers[0]
+
+    def no_logging(*args, **kwargs):
+        raise AssertionError("the line went through logging")
+
+    monkeypatch.setattr(log.access_log, "info", no_logging)
+    gunicorn_lean.lean_access(log, log.cfg.access_log_format)(resp, Req(), ENVIRON, took)
+    first, second = _lines(path)
+    assert first == second and '"GET /webgateway/render_image_region/1/0/0/?tile=0,1,2 HTTP/1.1"' in first
+
+
+def test_on_stdout_the_line_is_gunicorns_and_is_flushed(capfd):
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    log = _only_gunicorns_handlers(glogging.Logger(cfg))
+    log.now = lambda: "[24/Nov/2026:07:15:18 +0000]"
+    took = datetime.timedelta(seconds=2)
+    log.access(Resp(), Req(), ENVIRON, took)
+    gunicorn_lean.lean_access(log, cfg.access_log_format)(Resp(), Req(), ENVIRON, took)
+    first, second = capfd.readouterr().out.splitlines()  # both reached the file descriptor
+    assert first == second and first.startswith("127.0.0.1 - user [24/Nov/2026:07:15:18 +0000]")
+
+
+class DropRenders(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "render_image_region" not in record.getMessage()
+
+
+def _second_handler(log, path):
+    extra = logging.FileHandler(str(path) + ".2")
+    extra.setFormatter(logging.Formatter("%(message)s"))
+    log.access_log.addHandler(extra)
+
+
+def _json_formatter(log, path):
+    log.access_log.handlers[0].setFormatter(logging.Formatter('{"at": "%(levelname)s", "line": "%(message)s"}'))
+
+
+# set-ups a sysadmin's logconfig or a Django LOGGING can make; each must give gunicorn's own result
+SETUPS = {
+    "a filter on the logger": lambda log, path: log.access_log.addFilter(DropRenders()),
+    "a filter on the handler": lambda log, path: log.access_log.handlers[0].addFilter(DropRenders()),
+    "the logger disabled": lambda log, path: setattr(log.access_log, "disabled", True),
+    "the logger at WARNING": lambda log, path: log.access_log.setLevel(logging.WARNING),
+    "the handler at WARNING": lambda log, path: log.access_log.handlers[0].setLevel(logging.WARNING),
+    "a second handler": _second_handler,
+    "another formatter": _json_formatter,
+}
+
+
+@pytest.mark.parametrize("setup", list(SETUPS))
+def test_any_other_logging_setup_goes_through_logging_with_gunicorns_result(tmp_path, setup):
+    took = datetime.timedelta(microseconds=987)
+    written = []
+    for name, call in (("gunicorn", None), ("lean", gunicorn_lean.lean_access)):
+        (tmp_path / name).mkdir()
+        log, path = _file_logger(tmp_path / name)
+        SETUPS[setup](log, path)
+        assert gunicorn_lean.plain_handler(log.access_log) is None
+        (call(log, log.cfg.access_log_format) if call else log.access)(Resp(), Req(), ENVIRON, took)
+        for handler in log.access_log.handlers:
+            handler.close()
+        written.append([p.read_text() if p.exists() else None for p in (path, path.with_name(path.name + ".2"))])
+    assert written[0] == written[1]
+
+
+def test_after_a_reopen_the_line_goes_to_the_new_file(tmp_path):
+    log, path = _file_logger(tmp_path)
+    lean = gunicorn_lean.lean_access(log, log.cfg.access_log_format)
+    took = datetime.timedelta(microseconds=10)
+    lean(Resp(), Req(), ENVIRON, took)
+    path.rename(tmp_path / "access.log.1")  # logrotate, then USR1: gunicorn reopens its files
+    log.reopen_files()
+    lean(Resp("404 Not Found", 0), Req(), ENVIRON, took)
+    assert len(_lines(tmp_path / "access.log.1")) == 1
+    assert len(_lines(path)) == 1 and '" 404 0 "' in _lines(path)[0]
+
+
+def test_a_stream_that_fails_is_reported_as_logging_reports_it_and_the_request_goes_on(tmp_path, monkeypatch):
+    log, path = _file_logger(tmp_path)
+    handler = log.access_log.handlers[0]
+    reported: list[logging.LogRecord] = []
+    monkeypatch.setattr(handler, "handleError", reported.append)
+
+    class Full:
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+        def flush(self):
+            pass
+
+    handler.stream = Full()
+    gunicorn_lean.lean_access(log, log.cfg.access_log_format)(Resp(), Req(), ENVIRON, datetime.timedelta(0))
+    assert len(reported) == 1 and "render_image_region" in reported[0].getMessage()
+
+
 def test_the_date_header_is_gunicorns_text_formatted_once_a_second(monkeypatch):
     clock = [1_700_000_000.7]
     formatted: list[float] = []
