@@ -6,9 +6,8 @@ gunicorn's own classes); they only skip work whose result is thrown away or alre
 * :func:`lean_access` — gunicorn's access log builds an atom for every request header, response
   header and environ entry (about 60 strings, each escaped) for every line, whatever the format
   asks for. With a format that names none of the ``{…}i``/``{…}o``/``{…}e`` atoms (the default
-  names none), gunicorn's own ``Logger.atoms`` is handed views that list no headers and no
-  environ, so it builds only the ~20 plain atoms the line can use. And when the access logger
-  is as gunicorn sets it up (one plain stream or file handler with the ``%(message)s``
+  names none), only the plain atoms the format names are built (:data:`PLAIN_ATOMS`), not the
+  ~80 of gunicorn's ``Logger.atoms``. And when the access logger is as gunicorn sets it up (one plain stream or file handler with the ``%(message)s``
   formatter, no filters; :func:`plain_handler`), the line is written to that handler's stream
   as its ``emit`` would, without the ``LogRecord``, the caller lookup and the formatter
   between; any other set-up goes through ``logging``.
@@ -33,6 +32,7 @@ Measured in docs/benchmarks.md, findings 26, 28 and 29.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import ssl
 import time
@@ -87,23 +87,59 @@ def lean_access(log: Any, access_log_format: str) -> Access:
     if not getattr(log, "access_log_enabled", True):  # no access log (OMERO.web's default): nothing to build
         return log.access
 
-    access_logger = log.access_log
-    wrap, atoms_of = log.atoms_wrapper_class, log.atoms
+    access_logger, wrap = log.access_log, log.atoms_wrapper_class
+    named = [(key, PLAIN_ATOMS[key]) for key in dict.fromkeys(_NAMED.findall(access_log_format)) if key in PLAIN_ATOMS]
 
     def access(resp: Any, req: Any, environ: dict, request_time: Any) -> None:
-        resp, environ = _ListsNoHeaders(resp), _ListsNoEnviron(environ)
         handler = plain_handler(access_logger)
+        if handler is not None:
+            try:
+                line = access_log_format % wrap({key: atom(log, resp, environ, request_time) for key, atom in named})
+            except Exception:  # noqa: BLE001 - gunicorn's own call below reports it as it does
+                handler = None
+            else:
+                _emit(access_logger, handler, line)
         if handler is None:
-            log.access(resp, (), environ, request_time)
-            return
-        try:
-            line = access_log_format % wrap(atoms_of(resp, (), environ, request_time))
-        except Exception:  # noqa: BLE001 - gunicorn's own call reports it as it does
-            log.access(resp, (), environ, request_time)
-            return
-        _emit(access_logger, handler, line)
+            log.access(_ListsNoHeaders(resp), (), _ListsNoEnviron(environ), request_time)
 
     return access
+
+
+def _status_code(status: Any) -> Any:
+    return status.split(None, 1)[0] if isinstance(status, str) else status
+
+
+def _sent(resp: Any) -> Any:
+    return getattr(resp, "sent", None)
+
+
+#: gunicorn's plain access-log atoms, as ``glogging.Logger.atoms`` makes them, each from
+#: ``(log, resp, environ, request_time)``; a line builds only those its format names (any other
+#: name is ``-``, as gunicorn's ``SafeAtoms`` gives it). Tests compare every one with gunicorn's.
+PLAIN_ATOMS: dict[str, Callable[[Any, Any, dict, Any], Any]] = {
+    "h": lambda log, resp, environ, took: environ.get("REMOTE_ADDR", "-"),
+    "l": lambda log, resp, environ, took: "-",
+    "u": lambda log, resp, environ, took: log._get_user(environ) or "-",
+    "t": lambda log, resp, environ, took: log.now(),
+    "r": lambda log, resp, environ, took: "%s %s %s" % (environ["REQUEST_METHOD"], environ["RAW_URI"],
+                                                         environ["SERVER_PROTOCOL"]),
+    "s": lambda log, resp, environ, took: _status_code(resp.status),
+    "m": lambda log, resp, environ, took: environ.get("REQUEST_METHOD"),
+    "U": lambda log, resp, environ, took: environ.get("PATH_INFO"),
+    "q": lambda log, resp, environ, took: environ.get("QUERY_STRING"),
+    "H": lambda log, resp, environ, took: environ.get("SERVER_PROTOCOL"),
+    "b": lambda log, resp, environ, took: _sent(resp) is not None and str(resp.sent) or "-",
+    "B": lambda log, resp, environ, took: _sent(resp),
+    "f": lambda log, resp, environ, took: environ.get("HTTP_REFERER", "-"),
+    "a": lambda log, resp, environ, took: environ.get("HTTP_USER_AGENT", "-"),
+    "T": lambda log, resp, environ, took: took.seconds,
+    "D": lambda log, resp, environ, took: (took.seconds * 1000000) + took.microseconds,
+    "M": lambda log, resp, environ, took: (took.seconds * 1000) + int(took.microseconds / 1000),
+    "L": lambda log, resp, environ, took: "%d.%06d" % (took.seconds, took.microseconds),
+    "p": lambda log, resp, environ, took: "<%s>" % os.getpid(),
+}
+#: the mapping keys a %-format names
+_NAMED = re.compile(r"%\(([^)]*)\)")
 
 
 #: the formatter text gunicorn gives its access handler (``Logger.access_fmt``)

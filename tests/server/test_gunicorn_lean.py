@@ -98,11 +98,13 @@ def _access_logger_restored():
     logger.setLevel(saved[1])  # (which also clears the loggers' cached level checks)
 
 
-def _file_logger(tmp_path, accesslog: str = "access.log") -> tuple[glogging.Logger, object]:
+def _file_logger(tmp_path, access_log_format: str | None = None) -> tuple[glogging.Logger, object]:
     """gunicorn's logger as ``--access-logfile <file>`` sets it up (a FileHandler, ``%(message)s``)."""
-    path = tmp_path / accesslog
+    path = tmp_path / "access.log"
     cfg = Config()
     cfg.set("accesslog", str(path))
+    if access_log_format:
+        cfg.set("access_log_format", access_log_format)
     log = _only_gunicorns_handlers(glogging.Logger(cfg))
     log.now = lambda: "[24/Nov/2026:07:15:18 +0000]"
     return log, path
@@ -118,20 +120,30 @@ def _lines(path) -> list[str]:
     return path.read_text().splitlines()
 
 
-@pytest.mark.parametrize("resp", [Resp(), Resp("304 Not Modified", None)])
-def test_with_gunicorns_own_file_handler_the_line_is_written_straight_to_its_stream(tmp_path, monkeypatch, resp):
-    log, path = _file_logger(tmp_path)
-    took = datetime.timedelta(microseconds=3456)
-    log.access(resp, Req(), ENVIRON, took)
+BARE_ENVIRON = {"REQUEST_METHOD": "HEAD", "RAW_URI": '/a"b', "SERVER_PROTOCOL": "HTTP/1.0",
+                "HTTP_AUTHORIZATION": "Basic !!not base64"}  # no address, referer, agent, path or query
+
+
+@pytest.mark.parametrize("access_log_format", [Config().access_log_format, ALL_PLAIN_ATOMS,
+                                               '%(h)s %%(u)s %(zz)s %(a(b))s %(t)s%(t)s "%(r)s" %(B)s'])
+@pytest.mark.parametrize("resp", [Resp(), Resp("304 Not Modified", None), Resp("404 Not Found", 0)])
+@pytest.mark.parametrize("environ", [ENVIRON, BARE_ENVIRON], ids=["full", "bare"])
+@pytest.mark.parametrize("took", [datetime.timedelta(microseconds=3456), datetime.timedelta(seconds=61, microseconds=999999)])
+def test_with_gunicorns_own_file_handler_the_line_is_written_straight_to_its_stream(
+        tmp_path, monkeypatch, access_log_format, resp, environ, took):
+    log, path = _file_logger(tmp_path, access_log_format=access_log_format)
+    log.access(resp, Req(), environ, took)
     assert gunicorn_lean.plain_handler(log.access_log) is log.access_log.handlers[0]
 
     def no_logging(*args, **kwargs):
         raise AssertionError("the line went through logging")
 
     monkeypatch.setattr(log.access_log, "info", no_logging)
-    gunicorn_lean.lean_access(log, log.cfg.access_log_format)(resp, Req(), ENVIRON, took)
+    monkeypatch.setattr(log, "atoms", no_logging)
+    gunicorn_lean.lean_access(log, access_log_format)(resp, Req(), environ, took)
     first, second = _lines(path)
-    assert first == second and '"GET /webgateway/render_image_region/1/0/0/?tile=0,1,2 HTTP/1.1"' in first
+    assert first == second and '"%s %s %s"' % (environ["REQUEST_METHOD"], environ["RAW_URI"].replace('"', '\\"'),
+                                                environ["SERVER_PROTOCOL"]) in first
 
 
 def test_on_stdout_the_line_is_gunicorns_and_is_flushed(capfd):
