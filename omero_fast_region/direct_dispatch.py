@@ -130,10 +130,31 @@ def _endpoint_for(path: str) -> View | None:
     func, args, kwargs = match.func, match.args, match.kwargs
 
     def endpoint(request: HttpRequest) -> HttpResponseBase:
-        request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it: DisallowedHost is a 400
+        check_host(request)  # ALLOWED_HOSTS, as CommonMiddleware checks it: DisallowedHost is a 400
         return func(request, *args, **kwargs)
 
     return convert_exception_to_response(endpoint)
+
+
+#: (Host header, ALLOWED_HOSTS, DEBUG) that ``get_host`` accepted; bounded by :data:`ALLOWED_HOST_MEMO`
+_allowed_hosts: dict[tuple, bool] = {}
+ALLOWED_HOST_MEMO = 64
+
+
+def check_host(request: HttpRequest) -> None:
+    """``request.get_host()``'s check (``DisallowedHost`` when ``ALLOWED_HOSTS`` refuses it),
+    remembered per ``Host`` header while the settings that decide it stay the same. Without
+    ``USE_X_FORWARDED_HOST`` the host Django checks is the ``Host`` header itself."""
+    host = request.META.get("HTTP_HOST")
+    if host is None or settings.USE_X_FORWARDED_HOST:
+        request.get_host()
+        return
+    key = (host, tuple(settings.ALLOWED_HOSTS), settings.DEBUG)
+    if key not in _allowed_hosts:
+        request.get_host()  # raises for a refused host, which is never remembered
+        if len(_allowed_hosts) >= ALLOWED_HOST_MEMO:
+            _allowed_hosts.clear()
+        _allowed_hosts[key] = True
 
 
 def wsgi_status(response: HttpResponseBase) -> str:

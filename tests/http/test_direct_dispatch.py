@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest
 
+from omero_fast_region import direct_dispatch
 from omero_fast_region.direct_dispatch import DirectDispatch, direct_dispatch_safe
 from tests.wsgi_calls import call, comparable
 
@@ -75,6 +77,26 @@ def test_host_is_checked_as_django_does(apps, settings):
     assert call(direct, URLS[0], host="evil.example.com")[0] == call(django_app, URLS[0], host="evil.example.com")[0]
     assert call(direct, URLS[0], host="evil.example.com")[0].startswith("400")
     assert call(direct, URLS[0], host="omero.example.org")[0] == "200 OK"
+
+
+def test_an_accepted_host_is_remembered_until_the_settings_change(apps, settings, monkeypatch):
+    django_app, direct = apps
+    settings.ALLOWED_HOSTS = ["omero.example.org", ".example.net"]
+    monkeypatch.setattr(direct_dispatch, "_allowed_hosts", {})
+    checked = []
+    get_host = HttpRequest.get_host
+    monkeypatch.setattr(HttpRequest, "get_host", lambda self: checked.append(self.META.get("HTTP_HOST")) or get_host(self))
+    for _ in range(3):
+        assert call(direct, URLS[0], host="omero.example.org")[0] == "200 OK"
+        assert call(direct, URLS[0], host="evil.example.com")[0].startswith("400")
+    assert checked.count("omero.example.org") == 1  # remembered
+    assert checked.count("evil.example.com") == 3  # a refusal is never remembered
+    settings.ALLOWED_HOSTS = ["tiles.example.net"]
+    assert call(direct, URLS[0], host="omero.example.org")[0].startswith("400")
+    assert call(direct, URLS[0], host="omero.example.org")[0] == call(django_app, URLS[0], host="omero.example.org")[0]
+    settings.ALLOWED_HOSTS, settings.USE_X_FORWARDED_HOST = ["omero.example.org"], True
+    forwarded = {"HTTP_X_FORWARDED_HOST": "evil.example.com"}
+    assert call(direct, URLS[0], host="omero.example.org", environ=forwarded)[0].startswith("400")
 
 
 def test_answers_match_after_the_path_memo_fills(apps):
