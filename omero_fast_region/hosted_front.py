@@ -28,12 +28,15 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core import signals
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, get_path_info, get_script_name
 from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix, set_urlconf
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.log import log_response
 
 from .direct_dispatch import RESOLVED_PATHS, request_cycle_passive, wsgi_headers, wsgi_status
@@ -91,13 +94,57 @@ def _flat_patterns(resolver: Any) -> Iterable[Any]:
             yield pattern
 
 
+#: Django's message storages: ``update()`` of one no message was read from or added to leaves the
+#: response as it is and returns nothing to complain of
+PASSIVE_MESSAGE_STORAGES = (
+    "django.contrib.messages.storage.fallback.FallbackStorage",
+    "django.contrib.messages.storage.cookie.CookieStorage",
+    "django.contrib.messages.storage.session.SessionStorage",
+)
+
+
+def _replayed(layer: Any) -> Any:
+    """The object whose ``process_request``/``process_response`` the front runs for ``layer``."""
+    if type(layer) is MessageMiddleware and settings.MESSAGE_STORAGE in PASSIVE_MESSAGE_STORAGES:
+        return LazyMessages(layer)
+    return layer
+
+
+class LazyMessages:
+    """``MessageMiddleware``'s steps, with the request's message storage made when first used.
+
+    A tile never reads or adds a message, yet the middleware made a storage for it (a cookie
+    signer, a session reader and the fallback between them; finding 32). Here ``request._messages``
+    makes it on first use, and a storage never made is not asked to ``update()`` the response:
+    Django's storages store nothing and report nothing unstored when no message was read or
+    added. Without ``request.session`` the middleware's own step runs, so ``SessionStorage``
+    refuses at the same moment as in Django.
+    """
+
+    def __init__(self, layer: MessageMiddleware) -> None:
+        self.layer = layer
+
+    def process_request(self, request: Any) -> None:
+        if not hasattr(request, "session"):
+            return self.layer.process_request(request)
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+        return None
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        messages = request.__dict__.get("_messages")
+        if type(messages) is SimpleLazyObject and messages._wrapped is empty:
+            return response
+        return self.layer.process_response(request, response)
+
+
 class HostedFront:
     """A WSGI application: the render endpoints through Django's cycle replayed, everything else by ``app``."""
 
     def __init__(self, app: WSGIHandler, layers: list[Any]) -> None:
         self.app = app
-        self.requests = [getattr(layer, "process_request", None) for layer in layers]
-        self.responses = [getattr(layer, "process_response", None) for layer in layers]
+        steps = [_replayed(layer) for layer in layers]
+        self.requests = [getattr(step, "process_request", None) for step in steps]
+        self.responses = [getattr(step, "process_response", None) for step in steps]
         self.send_signals = not request_cycle_passive()
         #: the stock view functions the app's middleware answers (none when the app is mounted by URLs)
         self.render_views = {view for layer in layers if isinstance(layer, FastRenderMiddleware) for view in layer.table}

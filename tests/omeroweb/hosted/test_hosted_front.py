@@ -3,12 +3,21 @@ OMERO.web's own WSGI application does, and hands every other request to it."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client, override_settings
 
-from omero_fast_region.hosted_front import HostedFront, front_for, middleware_layers
+from omero_fast_region import hosted_front
+from omero_fast_region.hosted_front import HostedFront, LazyMessages, front_for, middleware_layers
 from tests.wsgi_calls import call
 from tests.wsgi_calls import comparable as wsgi_comparable
 
@@ -146,8 +155,64 @@ def test_every_other_request_goes_to_omeroweb_itself(front, session_key, method,
 def test_the_front_replays_the_handlers_own_middleware_instances(front):
     layers = middleware_layers(front.app)
     assert [f"{type(m).__module__}.{type(m).__name__}" for m in layers] == list(settings.MIDDLEWARE)
-    assert front.requests == [getattr(m, "process_request", None) for m in layers]
+    replayed = [LazyMessages if type(m) is MessageMiddleware else type(m) for m in layers]
+    assert [type(step.__self__) if step else None for step in front.requests] == [
+        cls if hasattr(cls, "process_request") else None for cls in replayed]
+    assert all(step.__self__ is m or step.__self__.layer is m for step, m in zip(front.requests, layers) if step)
     assert not front.send_signals  # no database, the Redis cache's close() does nothing
+
+
+def test_a_tile_makes_no_message_storage(front, session_key, monkeypatch):
+    made = []
+    monkeypatch.setattr(hosted_front, "default_storage", lambda request: made.append(request) or default_storage(request))
+    status, headers, body = get(front, TILE, alice(session_key))
+    expected = get(front.app, TILE, alice(session_key))
+    assert status == "200 OK" and (status, comparable(headers), body) == (expected[0], comparable(expected[1]), expected[2])
+    assert made == []
+
+
+def _session_request(cookies: dict[str, str] | None = None):
+    request = RequestFactory().get("/webgateway/render_image/4/0/0/")
+    request.COOKIES.update(cookies or {})
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    return request
+
+
+def _messages_cycle(steps, use, cookies: dict[str, str] | None = None, session: bool = True):
+    """``steps``' process_request, ``use(request)`` as a view would, then process_response: the
+    response's cookies and what ``use`` returned."""
+    request = _session_request(cookies) if session else RequestFactory().get("/")
+    steps.process_request(request)
+    used = use(request)
+    response = steps.process_response(request, HttpResponse("tile"))
+    return {name: (c.value, c["max-age"]) for name, c in response.cookies.items()}, used
+
+
+MESSAGE_USES = {
+    "nothing": lambda request: None,
+    "add": lambda request: messages.add_message(request, messages.INFO, "exported"),
+    "read": lambda request: [m.message for m in messages.get_messages(request)],
+    "count": lambda request: len(request._messages),
+}
+
+
+@pytest.mark.parametrize("use", list(MESSAGE_USES))
+@pytest.mark.parametrize("incoming", [False, True])
+def test_messages_through_the_lazy_storage_are_django_s(use, incoming):
+    cookies = {}
+    if incoming:  # a message left by an earlier response, in Django's own cookie
+        jar, _ = _messages_cycle(MessageMiddleware(lambda r: None), MESSAGE_USES["add"])
+        cookies = {name: value for name, (value, _) in jar.items()}
+        assert cookies
+    django_s = _messages_cycle(MessageMiddleware(lambda r: None), MESSAGE_USES[use], cookies)
+    lazy = _messages_cycle(LazyMessages(MessageMiddleware(lambda r: None)), MESSAGE_USES[use], cookies)
+    assert lazy == django_s
+
+
+def test_without_a_session_the_storage_refuses_when_django_s_does():
+    for steps in (MessageMiddleware(lambda r: None), LazyMessages(MessageMiddleware(lambda r: None))):
+        with pytest.raises(ImproperlyConfigured):
+            _messages_cycle(steps, MESSAGE_USES["nothing"], session=False)
 
 
 class OwnCallMiddleware:
