@@ -20,6 +20,7 @@ from ..query import RenderQuery, apply_query
 from ..render import project, projection_planes, render_rgb
 from ..render.model import RenderSettings
 from ..runtime import Runtime
+from .memo import IdentityMemo
 from .rendered import NotModified, Rendered, StageTimer, etag_matches, strong_etag
 from .sources import open_pixels
 
@@ -136,11 +137,16 @@ def whole_plane_level(source: PixelSource, config: Config) -> int:
     )
 
 
+#: the saved settings with a query applied, per (settings, query) instance pair: a viewer's tiles
+#: share both, and ``apply_query`` rebuilt every channel's settings for each (finding 32)
+_applied: IdentityMemo[RenderSettings] = IdentityMemo(apply_query)
+
+
 def rendering_settings(descriptor: ImageDescriptor, query: RenderQuery, config: Config) -> RenderSettings:
     """The image's rendering definition with the request's changes applied."""
     if descriptor.rendering is None:
         raise Unsupported("the image has no rendering settings yet")
-    settings = apply_query(descriptor.rendering.settings, query)
+    settings = _applied(descriptor.rendering.settings, query)
     active = query.requested_active if query.channels is not None else sum(ch.active for ch in settings.channels)
     if active > config.max_active_channels:
         raise BadRequest(f"Too many active channels. Cannot process more than {config.max_active_channels} per request")

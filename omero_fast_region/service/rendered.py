@@ -6,6 +6,9 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from ..render.model import RenderSettings
+from .memo import IdentityMemo
+
 
 @dataclass
 class Rendered:
@@ -45,8 +48,14 @@ class StageTimer:
 
 
 def strong_etag(*parts: object) -> str:
-    """A strong ETag over everything that determines a response's bytes."""
-    return '"' + hashlib.sha1(repr(parts).encode()).hexdigest() + '"'
+    """A strong ETag over everything that determines a response's bytes: the SHA-1 of
+    ``repr(parts)``, with the text of rendering settings remembered per instance (a viewer's
+    tiles share one; finding 32)."""
+    text = ", ".join(_settings_repr(part) if type(part) is RenderSettings else repr(part) for part in parts)
+    return '"' + hashlib.sha1(f"({text}{',' if len(parts) == 1 else ''})".encode()).hexdigest() + '"'
+
+
+_settings_repr: IdentityMemo[str] = IdentityMemo(repr)
 
 
 def etag_matches(etag: str, if_none_match: str | None) -> bool:
