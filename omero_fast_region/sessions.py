@@ -26,12 +26,18 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
 
 from . import metrics
+
+try:  # redis-py's pure-Python read buffer (redis-py 5+); with another, redis-py's own check is used
+    from redis._parsers.socket import SocketBuffer
+except ImportError:  # pragma: no cover - older redis-py
+    SocketBuffer = None
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +66,8 @@ class TrackedRedisValues:
         self.max_age_s = max_age_s
         self._values: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self._poll_for: Any = None  # the socket ``_poller`` watches
+        self._poller: Any = None
         connection.register_connect_callback(self._on_connect)
 
     def _on_connect(self, connection: Any) -> None:
@@ -82,8 +90,29 @@ class TrackedRedisValues:
 
     def _drain(self) -> None:
         """Apply every invalidation Redis has already sent (no wait when there is none)."""
-        while self.connection.can_read(timeout=0):
+        while self._pending():
             self.connection.read_response(push_request=True)
+
+    def _pending(self) -> bool:
+        """Whether Redis sent something not read yet: bytes in redis-py's read buffer, or on the
+        socket (or the socket closed or failed, which the read then reports).
+
+        redis-py's ``can_read(timeout=0)`` answers the same by switching the socket to
+        non-blocking and back around a ``recv`` that raises when there is nothing, five system
+        calls and an exception on every tile; here it is one ``poll`` without a wait. With
+        another parser than redis-py's pure-Python one, redis-py is asked."""
+        connection = self.connection
+        sock = connection._sock
+        buffer = getattr(connection._parser, "_buffer", None)
+        if sock is None or SocketBuffer is None or type(buffer) is not SocketBuffer:
+            return bool(connection.can_read(timeout=0))
+        if buffer.unread_bytes():
+            return True
+        if self._poll_for is not sock:
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN)
+            self._poll_for = sock
+        return bool(self._poller.poll(0))
 
     def get(self, key: str) -> tuple[bytes | None, bool]:
         """``(value, remembered)`` of ``key`` (value None when absent, remembered False when Redis was

@@ -128,6 +128,29 @@ def test_logout_is_seen_by_the_next_request(engine):
         user_of(engine, store.session_key)
 
 
+@pytest.mark.parametrize("already_read", [False, True], ids=["on the socket", "in redis-py's buffer"])
+def test_the_invalidation_is_found_by_one_poll_wherever_it_waits(engine, monkeypatch, already_read):
+    store = saved_session(engine, ALICE)
+    assert user_of(engine, store.session_key) == 2
+    values = READER.get().values
+    connection = values.connection
+
+    asked = []  # redis-py's can_read switches the socket to non-blocking and back around a recv
+    can_read = connection.can_read
+    monkeypatch.setattr(connection, "can_read", lambda *args, **kwargs: asked.append(args) or can_read(*args, **kwargs))
+    assert user_of(engine, store.session_key) == 2  # nothing waiting: answered from the tracked copy
+    web = engine.SessionStore(store.session_key)
+    web.pop("connector")
+    web.save()
+    after_the_answer()
+    if already_read:  # the push read off the socket with an earlier reply, not yet parsed
+        assert connection._parser._buffer._read_from_socket(timeout=1.0, raise_on_timeout=False)
+        assert connection._parser._buffer.unread_bytes() > 0
+    with pytest.raises(NotLoggedIn):
+        user_of(engine, store.session_key)
+    assert asked == [] and READER.get().values is values  # one tracked copy throughout, polled
+
+
 def test_a_flushed_session_and_a_flushed_database_are_seen_at_once(engine, redis_proc):
     one, two = saved_session(engine, ALICE), saved_session(engine, BOB)
     assert (user_of(engine, one.session_key), user_of(engine, two.session_key)) == (2, 3)
