@@ -282,6 +282,13 @@ class Wire:
         return b"".join(data for _, data in self.calls)
 
 
+@pytest.fixture
+def one_second(monkeypatch):
+    """The ``Date`` of every response made in a test, so two responses compared byte for byte
+    never fall on either side of a second's change."""
+    monkeypatch.setattr(util, "http_date", lambda timestamp=None: "Tue, 24 Nov 2026 07:15:18 GMT")
+
+
 def _respond(raw_request: bytes, status: str, headers: list, body: list, lean: bool, wire: Wire,
              file_body: bytes | None = None, tmp_path=None) -> None:
     """What gunicorn (or, ``lean``, the one-send response) writes for one WSGI answer."""
@@ -320,7 +327,7 @@ ANSWERS = {
 
 
 @pytest.mark.parametrize("case", list(ANSWERS))
-def test_a_response_sends_gunicorns_bytes_with_its_headers_in_the_first_bodys_send(case):
+def test_a_response_sends_gunicorns_bytes_with_its_headers_in_the_first_bodys_send(case, one_second):
     raw, status, headers, body = ANSWERS[case]
     stock, lean = Wire(), Wire()
     _respond(raw, status, headers, body, False, stock)
@@ -328,6 +335,7 @@ def test_a_response_sends_gunicorns_bytes_with_its_headers_in_the_first_bodys_se
     assert lean.bytes == stock.bytes
     head = stock.calls[0][1]
     assert head.endswith(b"\r\n\r\n") and head.startswith(b"HTTP/1.")
+    assert b"\r\nDate: Tue, 24 Nov 2026 07:15:18 GMT\r\n" in head  # one clock for both
     # the header block never goes out alone when body bytes follow it
     assert lean.calls[0][1].startswith(head)
     if any(body) and "chunked" not in case and raw.startswith(b"GET"):
@@ -337,7 +345,7 @@ def test_a_response_sends_gunicorns_bytes_with_its_headers_in_the_first_bodys_se
         assert lean.calls == stock.calls
 
 
-def test_a_partial_send_is_completed():
+def test_a_partial_send_is_completed(one_second):
     raw, status, headers, body = ANSWERS["one body"]
     stock = Wire()
     _respond(raw, status, headers, body, False, stock)
@@ -350,7 +358,7 @@ def test_a_partial_send_is_completed():
         assert [name for name, _ in lean.calls] == calls
 
 
-def test_sendfile_sends_the_header_block_first(tmp_path):
+def test_sendfile_sends_the_header_block_first(tmp_path, one_second):
     raw, status, headers, _ = ANSWERS["one body"]
     stock, lean = Wire(), Wire()
     _respond(raw, status, headers, [], False, stock, file_body=TILE, tmp_path=tmp_path)
