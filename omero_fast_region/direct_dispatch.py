@@ -137,7 +137,7 @@ def _endpoint_for(path: str) -> View | None:
 
 
 #: (Host header, ALLOWED_HOSTS, DEBUG) that ``get_host`` accepted; bounded by :data:`ALLOWED_HOST_MEMO`
-_allowed_hosts: dict[tuple, bool] = {}
+_allowed_hosts: set[tuple] = set()
 ALLOWED_HOST_MEMO = 64
 
 
@@ -154,7 +154,7 @@ def check_host(request: HttpRequest) -> None:
         request.get_host()  # raises for a refused host, which is never remembered
         if len(_allowed_hosts) >= ALLOWED_HOST_MEMO:
             _allowed_hosts.clear()
-        _allowed_hosts[key] = True
+        _allowed_hosts.add(key)
 
 
 def wsgi_status(response: HttpResponseBase) -> str:

@@ -7,10 +7,11 @@ gunicorn's own classes); they only skip work whose result is thrown away or alre
   header and environ entry (about 60 strings, each escaped) for every line, whatever the format
   asks for. With a format that names none of the ``{…}i``/``{…}o``/``{…}e`` atoms (the default
   names none), only the plain atoms the format names are built (:data:`PLAIN_ATOMS`), not the
-  ~80 of gunicorn's ``Logger.atoms``. And when the access logger is as gunicorn sets it up (one plain stream or file handler with the ``%(message)s``
-  formatter, no filters; :func:`plain_handler`), the line is written to that handler's stream
-  as its ``emit`` would, without the ``LogRecord``, the caller lookup and the formatter
-  between; any other set-up goes through ``logging``.
+  ~80 of gunicorn's ``Logger.atoms``. And when the access logger is as gunicorn sets it up (one
+  plain stream or file handler with the ``%(message)s`` formatter, no filters;
+  :func:`plain_handler`), the line is written to that handler's stream as its ``emit`` would,
+  without the ``LogRecord``, the caller lookup and the formatter between; any other set-up goes
+  through ``logging``.
 * :func:`cache_http_date` — gunicorn formats the ``Date`` header from the clock for every
   response; the text changes once a second, so it is formatted once a second (as nginx does).
 * :func:`send_headers_with_body` — gunicorn sends a response's header block in one ``send`` and

@@ -82,7 +82,7 @@ def test_host_is_checked_as_django_does(apps, settings):
 def test_an_accepted_host_is_remembered_until_the_settings_change(apps, settings, monkeypatch):
     django_app, direct = apps
     settings.ALLOWED_HOSTS = ["omero.example.org", ".example.net"]
-    monkeypatch.setattr(direct_dispatch, "_allowed_hosts", {})
+    monkeypatch.setattr(direct_dispatch, "_allowed_hosts", set())
     checked = []
     get_host = HttpRequest.get_host
     monkeypatch.setattr(HttpRequest, "get_host", lambda self: checked.append(self.META.get("HTTP_HOST")) or get_host(self))
