@@ -32,9 +32,11 @@ def packed_form(lane_maxes: Sequence[tuple[int, int, int]], greyscale: bool) -> 
 
 #: Pixels composed per pass. A whole 512² tile at once wrote 2 MiB of positions and 1 MiB of
 #: partial sums per channel and read them back, streaming through the core's 2 MiB L2 cache and
-#: evicting what the rest of the request runs on; a strip's 512 KiB of positions and 256 KiB of
-#: sums stay there between the channels (docs/benchmarks.md, finding 29).
-STRIP = 1 << 16
+#: evicting what the rest of the request runs on (docs/benchmarks.md, finding 29). A strip of
+#: 32,768 pixels keeps its working set, 256 KiB of positions, 128 KiB of sums, 128 KiB of output
+#: and three 64 KiB plane strips beside three 256 KiB uint16 tables, at about 1.4 MiB; strips of
+#: 65,536 needed about 2.2 MiB and rendered a viewer's tile 6-9 % slower (finding 33).
+STRIP = 1 << 15
 
 
 def _flat(plane: np.ndarray) -> np.ndarray:
