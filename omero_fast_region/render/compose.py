@@ -33,9 +33,10 @@ def packed_form(lane_maxes: Sequence[tuple[int, int, int]], greyscale: bool) -> 
 #: Pixels composed per pass. A whole 512² tile at once wrote 2 MiB of positions and 1 MiB of
 #: partial sums per channel and read them back, streaming through the core's 2 MiB L2 cache and
 #: evicting what the rest of the request runs on (docs/benchmarks.md, finding 29). A strip of
-#: 32,768 pixels keeps its working set, 256 KiB of positions, 128 KiB of sums, 128 KiB of output
-#: and three 64 KiB plane strips beside three 256 KiB uint16 tables, at about 1.4 MiB; strips of
-#: 65,536 needed about 2.2 MiB and rendered a viewer's tile 6-9 % slower (finding 33).
+#: 32,768 pixels works in 256 KiB of positions, 128 KiB of sums, 128 KiB of output and three
+#: 64 KiB plane strips, about 0.7 MiB beside the tables (16-32 KiB each for 12- to 13-bit data,
+#: 256 KiB for a full uint16 range); strips of 65,536 worked in twice that and rendered a
+#: viewer's tile 6-9 % slower (finding 33); strips of 16,384 were slower again.
 STRIP = 1 << 15
 
 
