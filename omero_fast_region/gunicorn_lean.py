@@ -18,6 +18,9 @@ gunicorn's own classes); they only skip work whose result is thrown away or alre
   its body in another; on a socket with ``TCP_NODELAY`` (gunicorn sets it) that is two segments,
   and on loopback two passes through the receiving side's stack and two wake-ups of the client.
   The header block is held back and goes out with the first body bytes in one ``sendmsg``.
+  The same response takes a plain answer's status and headers (:meth:`HeadersWithBodyResponse.
+  start_response`) with each header name checked once per process, not once per response, and
+  writes its header block without a stand-in socket.
 * :func:`lean_requests` — gunicorn decides for every request whether its peer may set
   forwarding headers (``forwarded_allow_ips``: the peer's address parsed and matched against
   each allowed network); the answer depends only on the address and the configuration, so it is
@@ -27,7 +30,7 @@ gunicorn's own classes); they only skip work whose result is thrown away or alre
   output of its optional C parser; a body already read whole is not drained again
   (:class:`LeanRequestParser`).
 
-Measured in docs/benchmarks.md, findings 26, 28 and 29.
+Measured in docs/benchmarks.md, findings 26, 28, 29 and 33.
 """
 
 from __future__ import annotations
@@ -201,41 +204,76 @@ def cache_http_date() -> None:
     util.http_date = _http_date_once_a_second
 
 
-class _HeaderBlock:
-    """Stands in for the socket while gunicorn's ``send_headers`` writes the header block."""
+#: response header names gunicorn's ``process_headers`` keeps as they are (a token, not
+#: hop-by-hop), each with whether it is ``Content-Length``; at most :data:`HEADER_NAMES_REMEMBERED`
+_plain_header_names: dict[str, bool] = {}
+HEADER_NAMES_REMEMBERED = 256
 
-    __slots__ = ("data",)
 
-    def __init__(self) -> None:
-        self.data = b""
-
-    def sendall(self, data: bytes) -> None:
-        self.data += data
+def _plain_header_name(name: Any) -> bool | None:
+    """Whether ``name`` is ``Content-Length`` (None: not a name gunicorn keeps unchanged)."""
+    known = _plain_header_names.get(name) if type(name) is str else None
+    if known is None and type(name) is str and wsgi.TOKEN_RE.fullmatch(name) and not util.is_hoppish(name):
+        if len(_plain_header_names) >= HEADER_NAMES_REMEMBERED:
+            _plain_header_names.clear()
+        known = _plain_header_names[name] = name.lower() == "content-length"
+    return known
 
 
 class HeadersWithBodyResponse(wsgi.Response):
     """gunicorn's response, whose header block waits for the first body bytes to share their send.
 
-    The block is gunicorn's own (its ``send_headers`` writes it into a :class:`_HeaderBlock`); it
-    is sent with the first body bytes (unchunked), before them (chunked, gunicorn frames the
-    chunk), or on ``close`` when no body follows (``HEAD``, 304, an empty body). ``sendfile``
-    writes to the socket itself, so that path sends the block first, as gunicorn does.
+    The block is gunicorn's own (its ``default_headers`` and the kept headers, as its
+    ``send_headers`` joins them); it is sent with the first body bytes (unchunked), before them
+    (chunked, gunicorn frames the chunk), or on ``close`` when no body follows (``HEAD``, 304, an
+    empty body). ``sendfile`` writes to the socket itself, so that path sends the block first,
+    as gunicorn does.
     """
 
     _held = b""
     _hold = True
 
+    def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Callable:
+        """gunicorn's ``start_response``; a plain answer (a first call without ``exc_info``, a
+        valid status of 200 or more but not 204 or 304 to a request that is not ``HEAD``, a list
+        of headers whose names :func:`_plain_header_name` knows and whose values gunicorn
+        accepts) is taken with the same checks and the same result in fewer steps. Anything
+        else, an error included, is gunicorn's own call, which raises what it raises."""
+        plain = (exc_info is None and self.status is None and type(status) is str and type(headers) is list
+                 and self.req.method != "HEAD" and wsgi.STATUS_RE.fullmatch(status) is not None)
+        if plain:
+            code = int(status.split()[0])
+            plain = code >= 200 and code not in (204, 304)
+        kept, length = [], None
+        for name, value in headers if plain else ():
+            is_length = _plain_header_name(name)
+            if is_length is None or type(value) is not str or wsgi.HEADER_VALUE_RE.fullmatch(value) is None:
+                plain = False
+                break
+            value = value.strip(" \t")
+            if is_length:
+                try:
+                    length = int(value)
+                except ValueError:
+                    plain = False
+                    break
+            kept.append((name, value))
+        if not plain:
+            return super().start_response(status, headers, exc_info)
+        self.status, self.status_code = status, code
+        self.headers.extend(kept)
+        if length is not None:
+            self.response_length = length
+        self.chunked = False if length is not None else self.is_chunked()
+        return self.write
+
     def send_headers(self) -> None:
         if self.headers_sent or not self._hold:
             super().send_headers()
             return
-        sock, block = self.sock, _HeaderBlock()
-        self.sock = block
-        try:
-            super().send_headers()
-        finally:
-            self.sock = sock
-        self._held = block.data
+        block = "".join(self.default_headers()) + "".join([f"{k}: {v}\r\n" for k, v in self.headers]) + "\r\n"
+        self._held = util.to_bytestring(block, "latin-1")
+        self.headers_sent = True
 
     def _flush_held(self) -> None:
         held, self._held = self._held, b""

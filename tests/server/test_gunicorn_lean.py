@@ -366,6 +366,95 @@ def test_sendfile_sends_the_header_block_first(tmp_path, one_second):
     assert lean.calls == stock.calls and lean.calls[-1] == ("sendfile", TILE)
 
 
+STATUSES = ["200 OK", "200", "206 Partial Content", "404 Not Found", "204 No Content", "304 Not Modified",
+            "101 Switching", "302 Found", "200 OK\r\nX: y", "2000 OK", 200, "abc"]
+HEADER_LISTS = {
+    "tile": [("Content-Type", "image/jpeg"), ("ETag", '"ab"'), ("Cache-Control", "private, max-age=3600"),
+             ("Server-Timing", "read;dur=0.70, total;dur=2.60"), ("Content-Length", "5")],
+    "no length": [("Content-Type", "text/plain"), ("X-Padded", " \tspaced\t ")],
+    "length padded": [("content-length", " 5 ")],
+    "length not a number": [("Content-Length", "five")],
+    "two lengths": [("Content-Length", "3"), ("Content-Length", "5")],
+    "hop-by-hop": [("Connection", "close"), ("Keep-Alive", "timeout=5"), ("Content-Length", "5")],
+    "upgrade": [("Connection", "Upgrade"), ("Upgrade", "websocket")],
+    "bad name": [("Bad Name", "x")],
+    "bad value": [("X-Split", "a\r\nInjected: 1")],
+    "name not a string": [(b"X-Bytes", "x")],
+    "value not a string": [("X-Number", 5)],
+    "latin-1 value": [("X-Name", "caf\xe9"), ("Content-Length", "5")],
+    "not latin-1": [("X-Name", "caf\u20ac")],
+    "a tuple of headers": (("Content-Length", "5"),),
+}
+REQUESTS = {"GET 1.1": GET, "HEAD": b"HEAD /tile HTTP/1.1\r\nHost: t\r\n\r\n",
+            "GET 1.0": b"GET /tile HTTP/1.0\r\n\r\n", "close": b"GET /tile HTTP/1.1\r\nConnection: close\r\n\r\n"}
+STATE = ("status", "status_code", "headers", "response_length", "chunked", "_omits_body", "upgrade", "must_close")
+
+
+def _outcome(raw: bytes, status, headers, lean: bool) -> tuple:
+    """What one answer leaves: the error raised, or the response's state and the bytes sent."""
+    from gunicorn.http.parser import RequestParser
+    from gunicorn.http.wsgi import Response
+
+    wire, cfg = Wire(), Config()
+    resp = Response(next(RequestParser(cfg, iter([raw]), ("127.0.0.1", 5000))), wire, cfg)
+    if lean:
+        gunicorn_lean.send_headers_with_body(resp)
+    try:
+        resp.start_response(status, list(headers) if type(headers) is list else headers)
+        state = tuple(getattr(resp, name, None) for name in STATE)
+        resp.write(b"hello")
+        resp.close()
+    except Exception as exc:  # noqa: BLE001 - the error is part of the outcome
+        return ("raised", type(exc), str(exc), tuple(getattr(resp, name, None) for name in STATE))
+    return state, wire.bytes
+
+
+@pytest.mark.parametrize("request_name", list(REQUESTS))
+@pytest.mark.parametrize("headers_name", list(HEADER_LISTS))
+def test_start_response_leaves_gunicorns_state_bytes_and_errors(request_name, headers_name, one_second):
+    raw, headers = REQUESTS[request_name], HEADER_LISTS[headers_name]
+    for status in STATUSES:
+        assert _outcome(raw, status, headers, True) == _outcome(raw, status, headers, False), status
+
+
+def test_a_plain_tile_answer_is_taken_without_gunicorns_header_loop(monkeypatch, one_second):
+    from gunicorn.http import wsgi
+
+    expected = _outcome(GET, "200 OK", HEADER_LISTS["tile"], False)
+    monkeypatch.setattr(wsgi.Response, "process_headers", lambda self, headers: pytest.fail("gunicorn's loop ran"))
+    assert _outcome(GET, "200 OK", HEADER_LISTS["tile"], True) == expected
+    assert gunicorn_lean._plain_header_names["Content-Length"] is True
+    assert gunicorn_lean._plain_header_names["ETag"] is False
+
+
+def test_a_second_start_response_and_exc_info_are_gunicorns(one_second):
+    from gunicorn.http.parser import RequestParser
+    from gunicorn.http.wsgi import Response
+
+    cfg = Config()
+    resp = gunicorn_lean.send_headers_with_body(Response(next(RequestParser(cfg, iter([GET]), ("127.0.0.1", 5000))),
+                                                         Wire(), cfg))
+    resp.start_response("200 OK", [("Content-Length", "5")])
+    with pytest.raises(AssertionError, match="already set"):
+        resp.start_response("200 OK", [("Content-Length", "5")])
+    try:
+        raise RuntimeError("view failed")
+    except RuntimeError:  # headers not sent yet: WSGI lets the application replace its answer
+        import sys
+
+        resp.start_response("500 Internal Server Error", [("Content-Length", "0")], sys.exc_info())
+    assert resp.status_code == 500 and resp.response_length == 0
+
+
+def test_remembered_header_names_stay_bounded(monkeypatch):
+    monkeypatch.setattr(gunicorn_lean, "_plain_header_names", {})
+    for i in range(3 * gunicorn_lean.HEADER_NAMES_REMEMBERED):
+        assert gunicorn_lean._plain_header_name(f"X-H{i}") is False
+    assert len(gunicorn_lean._plain_header_names) <= gunicorn_lean.HEADER_NAMES_REMEMBERED
+    assert gunicorn_lean._plain_header_name("Connection") is None  # hop-by-hop: never remembered
+    assert gunicorn_lean._plain_header_name("Bad Name") is None
+
+
 def test_only_gunicorns_own_response_class_is_changed():
     from gunicorn.http.wsgi import Response
 
