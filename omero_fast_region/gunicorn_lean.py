@@ -241,9 +241,8 @@ class HeadersWithBodyResponse(wsgi.Response):
         else, an error included, is gunicorn's own call, which raises what it raises."""
         plain = (exc_info is None and self.status is None and type(status) is str and type(headers) is list
                  and self.req.method != "HEAD" and wsgi.STATUS_RE.fullmatch(status) is not None)
-        if plain:
-            code = int(status.split()[0])
-            plain = code >= 200 and code not in (204, 304)
+        code = int(status.split()[0]) if plain else 0
+        plain = plain and code >= 200 and code not in (204, 304)
         kept, length = [], None
         for name, value in headers if plain else ():
             is_length = _plain_header_name(name)
