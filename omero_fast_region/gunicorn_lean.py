@@ -35,6 +35,7 @@ Measured in docs/benchmarks.md, findings 26, 28, 29 and 33.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -204,20 +205,22 @@ def cache_http_date() -> None:
     util.http_date = _http_date_once_a_second
 
 
-#: response header names gunicorn's ``process_headers`` keeps as they are (a token, not
-#: hop-by-hop), each with whether it is ``Content-Length``; at most :data:`HEADER_NAMES_REMEMBERED`
-_plain_header_names: dict[str, bool] = {}
+#: response header names remembered by :func:`_kept_name` (a viewer's answers use a handful)
 HEADER_NAMES_REMEMBERED = 256
 
 
+@functools.lru_cache(maxsize=HEADER_NAMES_REMEMBERED)
+def _kept_name(name: str) -> bool | None:
+    """Whether ``name`` is ``Content-Length``, for a name gunicorn's ``process_headers`` keeps as it
+    is (a token, not hop-by-hop); None for any other."""
+    if wsgi.TOKEN_RE.fullmatch(name) is None or util.is_hoppish(name):
+        return None
+    return name.lower() == "content-length"
+
+
 def _plain_header_name(name: Any) -> bool | None:
-    """Whether ``name`` is ``Content-Length`` (None: not a name gunicorn keeps unchanged)."""
-    known = _plain_header_names.get(name) if type(name) is str else None
-    if known is None and type(name) is str and wsgi.TOKEN_RE.fullmatch(name) and not util.is_hoppish(name):
-        if len(_plain_header_names) >= HEADER_NAMES_REMEMBERED:
-            _plain_header_names.clear()
-        known = _plain_header_names[name] = name.lower() == "content-length"
-    return known
+    """:func:`_kept_name` of a ``str`` name (None for any other type)."""
+    return _kept_name(name) if type(name) is str else None
 
 
 class HeadersWithBodyResponse(wsgi.Response):

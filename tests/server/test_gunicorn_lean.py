@@ -423,8 +423,11 @@ def test_a_plain_tile_answer_is_taken_without_gunicorns_header_loop(monkeypatch,
     expected = _outcome(GET, "200 OK", HEADER_LISTS["tile"], False)
     monkeypatch.setattr(wsgi.Response, "process_headers", lambda self, headers: pytest.fail("gunicorn's loop ran"))
     assert _outcome(GET, "200 OK", HEADER_LISTS["tile"], True) == expected
-    assert gunicorn_lean._plain_header_names["Content-Length"] is True
-    assert gunicorn_lean._plain_header_names["ETag"] is False
+    hits = gunicorn_lean._kept_name.cache_info().hits
+    assert _outcome(GET, "200 OK", HEADER_LISTS["tile"], True) == expected  # the names are remembered now
+    assert gunicorn_lean._kept_name.cache_info().hits >= hits + len(HEADER_LISTS["tile"])
+    assert gunicorn_lean._plain_header_name("Content-Length") is True
+    assert gunicorn_lean._plain_header_name("ETag") is False
 
 
 def test_a_second_start_response_and_exc_info_are_gunicorns(one_second):
@@ -447,12 +450,12 @@ def test_a_second_start_response_and_exc_info_are_gunicorns(one_second):
 
 
 def test_remembered_header_names_stay_bounded(monkeypatch):
-    monkeypatch.setattr(gunicorn_lean, "_plain_header_names", {})
     for i in range(3 * gunicorn_lean.HEADER_NAMES_REMEMBERED):
         assert gunicorn_lean._plain_header_name(f"X-H{i}") is False
-    assert len(gunicorn_lean._plain_header_names) <= gunicorn_lean.HEADER_NAMES_REMEMBERED
-    assert gunicorn_lean._plain_header_name("Connection") is None  # hop-by-hop: never remembered
+    assert gunicorn_lean._kept_name.cache_info().currsize <= gunicorn_lean.HEADER_NAMES_REMEMBERED
+    assert gunicorn_lean._plain_header_name("Connection") is None  # hop-by-hop: kept out of the block
     assert gunicorn_lean._plain_header_name("Bad Name") is None
+    assert gunicorn_lean._plain_header_name(b"X-Bytes") is None
 
 
 def test_only_gunicorns_own_response_class_is_changed():
