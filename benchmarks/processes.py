@@ -226,7 +226,8 @@ def rss_mib(pid: int) -> float:
 
 
 class ProcessSampler:
-    """CPU seconds and minor faults of groups of processes between :meth:`start` and :meth:`stop`."""
+    """CPU seconds (in all and per process) and minor faults of groups of processes between
+    :meth:`start` and :meth:`stop`."""
 
     def __init__(self, pids: dict[str, list[int]]) -> None:
         self.pids = pids
@@ -238,12 +239,12 @@ class ProcessSampler:
     def stop(self) -> dict[str, dict]:
         out = {}
         for name, group in self.pids.items():
-            cpu = faults = 0
+            each, faults = [], 0
             for pid in group:
                 now, before = cpu_and_faults(pid), self._before.get(pid, (0.0, 0))
-                cpu += now[0] - before[0]
+                each.append(now[0] - before[0])
                 faults += now[1] - before[1]
-            out[name] = {"cpu_s": round(cpu, 3), "minflt": faults,
+            out[name] = {"cpu_s": round(sum(each), 3), "cpu_s_each": [round(c, 3) for c in each], "minflt": faults,
                          "rss_mib": [round(rss_mib(pid), 1) for pid in group]}
         return out
 

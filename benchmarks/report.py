@@ -39,6 +39,12 @@ def _floor_cpu(results: dict, workload: str, tier: str) -> float | None:
     return entry.get("wsgi_standalone", {}).get("cpu_ms", {}).get("mean")
 
 
+def _shares(point: dict) -> str:
+    """The workers' shares of the point's CPU, e.g. ``51, 49`` (``—`` in runs that did not record them)."""
+    shares = point.get("worker_cpu_share_pct")
+    return ", ".join(f"{v:.0f}" for v in shares) if shares else "—"
+
+
 def targets(results: dict) -> list[dict]:
     """The issue's targets, each with the measured value and whether it is met (None: not measured)."""
     rows = []
@@ -64,7 +70,8 @@ def targets(results: dict) -> list[dict]:
         if point:
             ratio = point["latency_ms"]["p99"] / max(point["latency_ms"]["p50"], 1e-9)
             rows.append({"target": f"p99 ≤ 3× p50 at concurrency {c2} ({name})",
-                         "measured": f"{ratio:.1f}× (p50 {point['latency_ms']['p50']:.1f}, p99 {point['latency_ms']['p99']:.1f} ms)",
+                         "measured": f"{ratio:.1f}× (p50 {point['latency_ms']['p50']:.1f}, p99 {point['latency_ms']['p99']:.1f} ms; "
+                                     f"CPU % per worker {_shares(point)})",
                          "met": ratio <= 3.0})
         tile = _point(results, name, TILE_3CH_WORKLOAD, c2)
         if tile:
@@ -144,15 +151,15 @@ def markdown(results: dict) -> str:
     lines += [f"| {r['target']} | {r['measured']} | {_mark(r['met'])} |" for r in targets(results)]
     for name, dep in results["deployments"].items():
         lines += ["", f"### {name}", "",
-                  "| workload | conc. | s | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | faults/req | non-2xx | RSS MiB/worker | steal % |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| workload | conc. | s | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | CPU % per worker | faults/req | non-2xx | RSS MiB/worker | steal % |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for workload, points in dep["workloads"].items():
             for p in points:
                 lat = p["latency_ms"]
                 few = "*" if p.get("few_requests") else ""
                 lines.append(f"| {workload} | {p['connections']} | {p['seconds']:.0f} | {p['requests']}{few} | {p['rps']:.1f} | "
                              f"{lat['p50']:.1f} | {lat['p95']:.1f} | "
-                             f"{lat['p99']:.1f} | {p['cpu_ms_per_request']:.2f} | {p['minflt_per_request']:.0f} | "
+                             f"{lat['p99']:.1f} | {p['cpu_ms_per_request']:.2f} | {_shares(p)} | {p['minflt_per_request']:.0f} | "
                              f"{p['non2xx']} | {', '.join(f'{v:.0f}' for v in p['rss_mib'])} | {p.get('steal_pct', '—')} |")
         if any(p.get("few_requests") for pts in dep["workloads"].values() for p in pts):
             lines += ["", "\\* fewer than 100 requests in the window: CPU per request is approximate."]

@@ -105,6 +105,12 @@ def redis_calls_per_request(server: GunicornServer, workload: Workload, headers:
     return round((redis.commands_processed() - before - 1) / requests, 2)  # -1: the INFO of `before`
 
 
+def cpu_shares(cpu_s_each: list[float]) -> list[float]:
+    """Each process's percentage of the group's CPU seconds (all zero when the group used none)."""
+    total = sum(cpu_s_each)
+    return [round(100.0 * c / total, 1) if total > 0 else 0.0 for c in cpu_s_each]
+
+
 def measure(server: GunicornServer, workload: Workload, connections: int, seconds: float,
             headers: dict[str, str], extra_pids: dict[str, list[int]], in_situ: bool = False) -> dict:
     """One bounded wrk run with the workers' (and Redis's) CPU and faults sampled around it.
@@ -128,6 +134,9 @@ def measure(server: GunicornServer, workload: Workload, connections: int, second
         "few_requests": result["requests"] < MIN_REQUESTS,
         "minflt_per_request": round(workers["minflt"] / requests, 1),
         "worker_cpu_utilisation": round(workers["cpu_s"] / max(result["seconds"], 1e-9), 2),
+        # each worker's share of the workers' CPU: a worker class that keeps a connection where it
+        # was accepted (gthread) can leave one worker with every connection (finding 34)
+        "worker_cpu_share_pct": cpu_shares(workers["cpu_s_each"]),
         "rss_mib": workers["rss_mib"],
         "loadavg_before": load_before,
         # a virtual machine's CPU time taken by the hypervisor for others: stretches latency, not CPU ms

@@ -42,7 +42,8 @@ def test_quick_run_reports_every_measurement_with_no_failed_request(quick_result
         (point,) = points
         assert point["connections"] == 2 and point["requests"] > 0
         assert point["non2xx"] == 0 and not any(point["errors"].values())
-        assert {"rps", "latency_ms", "cpu_ms_per_request", "rss_mib", "minflt_per_request"} <= set(point)
+        assert {"rps", "latency_ms", "cpu_ms_per_request", "rss_mib", "minflt_per_request", "worker_cpu_share_pct"} <= set(point)
+        assert len(point["worker_cpu_share_pct"]) == 2 and abs(sum(point["worker_cpu_share_pct"]) - 100) < 1
         assert {"p50", "p95", "p99"} <= set(point["latency_ms"])
     (ab,) = standalone["ab"]
     assert ab["concurrency"] == 20 and ab["failed"] == 0 and ab["non2xx"] == 0 and ab["rps"] > 0

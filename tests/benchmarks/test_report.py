@@ -60,3 +60,20 @@ def test_the_machine_line_names_the_interpreter_build_when_the_run_recorded_it()
     note = _interpreter_note({"executable": "/usr/bin/python3.11", "libpython": "in the executable", "loop_us": 4.95})
     assert note == " (/usr/bin/python3.11, libpython: in the executable; plain-Python loop 4.95 µs, finding 31)"
     assert _interpreter_note(None) == ""  # runs from before it was recorded
+
+
+def test_each_workers_share_of_the_cpu_is_recorded_and_shown_with_the_tail_target():
+    from benchmarks.runner import cpu_shares
+
+    assert cpu_shares([3.0, 1.0]) == [75.0, 25.0]
+    assert cpu_shares([0.0, 0.0]) == [0.0, 0.0]  # an idle window divides nothing
+    point = {"connections": 4, "latency_ms": {"p50": 15.0, "p95": 20.0, "p99": 24.0},
+             "cpu_ms_per_request": 5.0, "non2xx": 0, "errors": {},
+             "worker_cpu_share_pct": cpu_shares([6.56, 0.0])}
+    results = {"options": {"workers": 2}, "floor": {},
+               "deployments": {"standalone-gthreadx4-2w": {"workloads": {"iviewer-ngff": [point]}}}}
+    (row,) = [r for r in target_rows(results) if r["target"].startswith("p99")]
+    assert row["met"] is True and "CPU % per worker 100, 0" in row["measured"]
+    del point["worker_cpu_share_pct"]  # a run saved before the shares were recorded
+    (row,) = [r for r in target_rows(results) if r["target"].startswith("p99")]
+    assert "CPU % per worker —" in row["measured"]
