@@ -267,21 +267,30 @@ def _listed(value: Any, item: str) -> bool:
 
 
 def check_worker_class(report: Report) -> None:
-    """The gunicorn worker ``omero web start`` will run (docs/install.md#workers)."""
+    """The gunicorn worker ``omero web start`` will run (docs/install.md#workers): with
+    ``omero.web.wsgi_threads`` above 1 and no worker class in ``wsgi_args``, gunicorn turns ``sync``
+    into its threaded worker."""
     from django.conf import settings
 
     from .config import get_config
 
     worker_class = str(getattr(settings, "WSGI_WORKER_CLASS", "sync"))
     args = str(getattr(settings, "WSGI_ARGS", "") or "")
+    threads = int(getattr(settings, "WSGI_THREADS", 1) or 1)
     if worker_class not in ("sync", "gevent"):
         report.add("mounting", "worker class", f"omero.web.wsgi_worker_class {worker_class}: `omero web start` accepts "
                    f"only sync or gevent (error 609); give '--worker-class {KEEPALIVE_WORKER}' in "
                    "omero.web.wsgi_args instead", "fail")
     elif KEEPALIVE_WORKER in args:
         front = "on" if get_config().hosted_front else "off (hosted_front)"
+        unused = f"; one thread per worker, omero.web.wsgi_threads {threads} is not used" if threads > 1 else ""
         report.add("mounting", "worker class", f"{KEEPALIVE_WORKER} (from omero.web.wsgi_args): kept connections, "
-                   f"hosted front {front}", "ok")
+                   f"hosted front {front}{unused}", "ok")
+    elif worker_class == "sync" and threads > 1 and "--worker-class" not in args and "-k " not in args:
+        report.add("mounting", "worker class", f"gthread (sync with omero.web.wsgi_threads {threads}): about 0.3 ms more "
+                   "CPU per tile than one thread per worker, and a longer latency tail; "
+                   f"'--worker-class {KEEPALIVE_WORKER}' in omero.web.wsgi_args is faster "
+                   "(docs/install.md#workers)", "info")
     else:
         report.add("mounting", "worker class", f"{worker_class}: a connection per request and Django's whole request "
                    f"cycle per tile; '--worker-class {KEEPALIVE_WORKER}' in omero.web.wsgi_args is faster "

@@ -141,15 +141,17 @@ def test_middleware_before_the_session_middleware_fails(capsys, repository, sett
     assert "before SessionMiddleware" in _line(out, "middleware order")
 
 
-@pytest.mark.parametrize("worker_class,wsgi_args,level,words", [
-    ("sync", "", "--", "a connection per request"),
-    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", "ok", "hosted front on"),
-    (check.KEEPALIVE_WORKER, "", "FAIL", "error 609"),  # what omero web start refuses
+@pytest.mark.parametrize("worker_class,wsgi_args,threads,level,words", [
+    ("sync", "", 1, "--", "a connection per request"),
+    ("sync", "", 4, "--", "gthread (sync with omero.web.wsgi_threads 4)"),  # gunicorn's sync with threads
+    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", 1, "ok", "hosted front on"),
+    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", 4, "ok", "omero.web.wsgi_threads 4 is not used"),
+    (check.KEEPALIVE_WORKER, "", 1, "FAIL", "error 609"),  # what omero web start refuses
 ])
 def test_the_worker_class_omero_web_start_will_run_is_reported(capsys, repository, settings, worker_class, wsgi_args,
-                                                                 level, words):
+                                                                 threads, level, words):
     settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
-    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS = worker_class, wsgi_args
+    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS, settings.WSGI_THREADS = worker_class, wsgi_args, threads
     _, out = _run(capsys)
     line = _line(out, "worker class", "mounting")
     assert line.strip().startswith(level) and words in line
