@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,6 +46,29 @@ def _shares(point: dict) -> str:
     return ", ".join(f"{v:.0f}" for v in shares) if shares else "—"
 
 
+def _tail_ratio(latency: dict) -> float:
+    return latency["p99"] / max(latency["p50"], 1e-9)
+
+
+def _tail_row(name: str, connections: int, point: dict, paired: dict | None) -> dict:
+    """p99 ≤ 3× p50 at 2× workers: judged on the median ratio of the sweep's point and the overhead
+    rounds' runs at the same concurrency (one 5 s window's p99 moves with a moment of the shared
+    machine, as the overhead does); every run's figure is in the row."""
+    lat = point["latency_ms"]
+    here = _tail_ratio(lat)
+    rounds = [_tail_ratio(r) for r in (paired or {}).get("latency_ms", [])
+              if (paired or {}).get("connections") == connections]
+    this = f"p50 {lat['p50']:.1f}, p99 {lat['p99']:.1f} ms; CPU % per worker {_shares(point)}"
+    if not rounds:
+        return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})", "measured": f"{here:.1f}× ({this})",
+                "met": here <= 3.0}
+    ratio = statistics.median([here, *rounds])
+    return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})",
+            "measured": f"{ratio:.1f}× (median of {1 + len(rounds)} runs: the sweep's {here:.1f}× ({this}), "
+                        f"the overhead rounds' {min(rounds):.1f}–{max(rounds):.1f}×)",
+            "met": ratio <= 3.0}
+
+
 def targets(results: dict) -> list[dict]:
     """The issue's targets, each with the measured value and whether it is met (None: not measured)."""
     rows = []
@@ -68,11 +92,7 @@ def targets(results: dict) -> list[dict]:
                          "measured": f"{over:+.0f}% ({point['cpu_ms_per_request']:.2f} vs floor {floor:.2f} ms)",
                          "met": over <= 15.0})
         if point:
-            ratio = point["latency_ms"]["p99"] / max(point["latency_ms"]["p50"], 1e-9)
-            rows.append({"target": f"p99 ≤ 3× p50 at concurrency {c2} ({name})",
-                         "measured": f"{ratio:.1f}× (p50 {point['latency_ms']['p50']:.1f}, p99 {point['latency_ms']['p99']:.1f} ms; "
-                                     f"CPU % per worker {_shares(point)})",
-                         "met": ratio <= 3.0})
+            rows.append(_tail_row(name, c2, point, paired))
         tile = _point(results, name, TILE_3CH_WORKLOAD, c2)
         if tile:
             rows.append({"target": f"warm 512² × 3-channel uint16 JPEG tile ≤ 8 ms CPU end to end ({name})",

@@ -423,14 +423,14 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     The machine is shared: a floor measured twenty minutes after the load points can see a
     different machine (we saw the same stages vary by 30 % between runs). Here each round is a
     floor run (fresh process, stages) right next to two served runs: wrk at 2× workers (what the
-    target is judged on) and at 8× workers, where the workers never wait for the next request,
+    target is judged on; their p50 and p99 are kept for the tail target too) and at 8× workers, where the workers never wait for the next request,
     as the floor's loop never does. Each round gives its own ratio (served over the floor beside
     it) and the overhead is the median of those ratios, so a floor taken while the machine was
     slow is compared with the served runs of that moment, not of another round. The 2× run also
     carries the in-situ floor (the ``Server-Timing`` cpu wrk's script reads): the CPU the same
     workers spent producing each image, at the same moment, so its ratio is free of drift.
     """
-    floors, served, saturated, in_situ = [], [], [], []
+    floors, served, saturated, in_situ, latencies = [], [], [], [], []
     loaded = SATURATING_CONNECTIONS_PER_WORKER * options.workers
     for _ in range(options.overhead_pairs):
         stages = run_floor("stages", _floor_paths(workload), standalone_env(data), options.floor_rounds,
@@ -438,12 +438,14 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
         floors.append(stages["cpu_ms"]["total"]["mean"])
         point = measure(server, workload, 2 * options.workers, options.seconds, headers, extra_pids, in_situ=True)
         served.append(point["cpu_ms_per_request"])
+        latencies.append({key: point["latency_ms"][key] for key in ("p50", "p99")})
         if point["in_situ"]["cpu_ms"]:
             in_situ.append(point["in_situ"]["cpu_ms"])
         saturated.append(measure(server, workload, loaded, options.seconds, headers, extra_pids)["cpu_ms_per_request"])
     floor, serve, busy = (statistics.median(values) for values in (floors, served, saturated))
     result = {"workload": workload.name, "connections": 2 * options.workers, "floor_ms": floors, "served_ms": served,
               "floor_median_ms": round(floor, 3), "served_median_ms": round(serve, 3),
+              "latency_ms": latencies,  # each 2× run's p50 and p99: the tail target's further samples
               "overhead_pct": round_pct(paired_ratio(served, floors)),
               "saturated": {"connections": loaded, "served_ms": saturated, "served_median_ms": round(busy, 3),
                             "overhead_pct": round_pct(paired_ratio(saturated, floors))}}

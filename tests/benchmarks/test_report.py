@@ -77,3 +77,23 @@ def test_each_workers_share_of_the_cpu_is_recorded_and_shown_with_the_tail_targe
     del point["worker_cpu_share_pct"]  # a run saved before the shares were recorded
     (row,) = [r for r in target_rows(results) if r["target"].startswith("p99")]
     assert "CPU % per worker —" in row["measured"]
+
+
+def test_the_tail_target_is_the_median_over_the_sweep_point_and_the_overhead_rounds():
+    point = {"connections": 4, "latency_ms": {"p50": 6.3, "p95": 12.0, "p99": 21.3}, "cpu_ms_per_request": 2.9,
+             "non2xx": 0, "errors": {}, "worker_cpu_share_pct": [49.2, 50.8]}
+    paired = {"connections": 4, "latency_ms": [{"p50": 6.0, "p99": 8.4}, {"p50": 5.9, "p99": 8.3},
+                                                {"p50": 6.1, "p99": 8.6}, {"p50": 6.0, "p99": 30.0},
+                                                {"p50": 6.0, "p99": 8.5}],
+              "floor_ms": [2.5], "served_ms": [2.9], "floor_median_ms": 2.5, "served_median_ms": 2.9, "overhead_pct": 16.0}
+    results = {"options": {"workers": 2}, "floor": {},
+               "deployments": {"standalone-keepalive-2w": {"workloads": {"iviewer-ngff": [point]},
+                                                           "paired_overhead": paired}}}
+    (row,) = [r for r in target_rows(results) if r["target"].startswith("p99")]
+    # ratios 3.4 (the sweep), 1.4, 1.4, 1.4, 5.0, 1.4: one slow window each way does not decide it
+    assert row["met"] is True and row["measured"].startswith("1.4× (median of 6 runs: the sweep's 3.4×")
+    assert "the overhead rounds' 1.4–5.0×" in row["measured"]
+    for lat in paired["latency_ms"][:3]:
+        lat["p99"] = 4 * lat["p50"]  # most windows over 3×: the target fails
+    (row,) = [r for r in target_rows(results) if r["target"].startswith("p99")]
+    assert row["met"] is False
