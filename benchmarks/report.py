@@ -63,9 +63,10 @@ def _tail_row(name: str, connections: int, point: dict, paired: dict | None) -> 
         return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})", "measured": f"{here:.1f}× ({this})",
                 "met": here <= 3.0}
     ratio = statistics.median([here, *rounds])
+    low, high = f"{min(rounds):.1f}", f"{max(rounds):.1f}"
     return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})",
             "measured": f"{ratio:.1f}× (median of {1 + len(rounds)} runs: the sweep's {here:.1f}× ({this}), "
-                        f"the overhead rounds' {min(rounds):.1f}–{max(rounds):.1f}×)",
+                        f"the overhead rounds' {low if low == high else f'{low}–{high}'}×)",
             "met": ratio <= 3.0}
 
 
