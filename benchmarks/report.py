@@ -56,18 +56,17 @@ def _tail_row(name: str, connections: int, point: dict, paired: dict | None) -> 
     machine, as the overhead does); every run's figure is in the row."""
     lat = point["latency_ms"]
     here = _tail_ratio(lat)
-    rounds = [_tail_ratio(r) for r in (paired or {}).get("latency_ms", [])
-              if (paired or {}).get("connections") == connections]
+    same = paired is not None and paired.get("connections") == connections
+    rounds = [_tail_ratio(r) for r in paired.get("latency_ms", [])] if same else []
     this = f"p50 {lat['p50']:.1f}, p99 {lat['p99']:.1f} ms; CPU % per worker {_shares(point)}"
-    if not rounds:
-        return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})", "measured": f"{here:.1f}× ({this})",
-                "met": here <= 3.0}
-    ratio = statistics.median([here, *rounds])
-    low, high = f"{min(rounds):.1f}", f"{max(rounds):.1f}"
-    return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})",
-            "measured": f"{ratio:.1f}× (median of {1 + len(rounds)} runs: the sweep's {here:.1f}× ({this}), "
-                        f"the overhead rounds' {low if low == high else f'{low}–{high}'}×)",
-            "met": ratio <= 3.0}
+    if rounds:
+        ratio = statistics.median([here, *rounds])
+        low, high = f"{min(rounds):.1f}", f"{max(rounds):.1f}"
+        measured = (f"{ratio:.1f}× (median of {1 + len(rounds)} runs: the sweep's {here:.1f}× ({this}), "
+                    f"the overhead rounds' {low if low == high else f'{low}–{high}'}×)")
+    else:
+        ratio, measured = here, f"{here:.1f}× ({this})"
+    return {"target": f"p99 ≤ 3× p50 at concurrency {connections} ({name})", "measured": measured, "met": ratio <= 3.0}
 
 
 def targets(results: dict) -> list[dict]:

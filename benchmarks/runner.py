@@ -423,8 +423,8 @@ def paired_overhead(options: Options, server: GunicornServer, workload: Workload
     The machine is shared: a floor measured twenty minutes after the load points can see a
     different machine (we saw the same stages vary by 30 % between runs). Here each round is a
     floor run (fresh process, stages) right next to two served runs: wrk at 2× workers (what the
-    target is judged on; their p50 and p99 are kept for the tail target too) and at 8× workers, where the workers never wait for the next request,
-    as the floor's loop never does. Each round gives its own ratio (served over the floor beside
+    target is judged on; their p50 and p99 are kept for the tail target too) and at 8× workers,
+    where the workers never wait for the next request, as the floor's loop never does. Each round gives its own ratio (served over the floor beside
     it) and the overhead is the median of those ratios, so a floor taken while the machine was
     slow is compared with the served runs of that moment, not of another round. The 2× run also
     carries the in-situ floor (the ``Server-Timing`` cpu wrk's script reads): the CPU the same

@@ -277,6 +277,7 @@ def check_worker_class(report: Report) -> None:
     worker_class = str(getattr(settings, "WSGI_WORKER_CLASS", "sync"))
     args = str(getattr(settings, "WSGI_ARGS", "") or "")
     threads = int(getattr(settings, "WSGI_THREADS", 1) or 1)
+    faster = f"'--worker-class {KEEPALIVE_WORKER}' in omero.web.wsgi_args is faster (docs/install.md#workers)"
     if worker_class not in ("sync", "gevent"):
         report.add("mounting", "worker class", f"omero.web.wsgi_worker_class {worker_class}: `omero web start` accepts "
                    f"only sync or gevent (error 609); give '--worker-class {KEEPALIVE_WORKER}' in "
@@ -288,13 +289,10 @@ def check_worker_class(report: Report) -> None:
                    f"hosted front {front}{unused}", "ok")
     elif worker_class == "sync" and threads > 1 and "--worker-class" not in args and "-k " not in args:
         report.add("mounting", "worker class", f"gthread (sync with omero.web.wsgi_threads {threads}): about 0.3 ms more "
-                   "CPU per tile than one thread per worker, and a longer latency tail; "
-                   f"'--worker-class {KEEPALIVE_WORKER}' in omero.web.wsgi_args is faster "
-                   "(docs/install.md#workers)", "info")
+                   f"CPU per tile than one thread per worker, and a longer latency tail; {faster}", "info")
     else:
         report.add("mounting", "worker class", f"{worker_class}: a connection per request and Django's whole request "
-                   f"cycle per tile; '--worker-class {KEEPALIVE_WORKER}' in omero.web.wsgi_args is faster "
-                   "(docs/install.md#workers)", "info")
+                   f"cycle per tile; {faster}", "info")
 
 
 def check_mounting(report: Report) -> None:
