@@ -40,6 +40,7 @@ class Config:
     session_tracking: bool = True
     log_every_request: bool = False
     hosted_front: bool = True
+    tile_lane: bool = True
     standalone: bool = False  # set by the standalone Django settings only
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 

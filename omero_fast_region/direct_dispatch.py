@@ -27,6 +27,8 @@ from django.core.handlers.wsgi import WSGIRequest, get_path_info, get_script_nam
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, get_resolver, set_script_prefix
 
+from .config import get_config
+
 #: middleware that leaves a resolved ``GET`` of an endpoint as the view answered it, except for
 #: ``Content-Length`` (added here the same way); APPEND_SLASH and PREPEND_WWW act on other paths
 PASSIVE_MIDDLEWARE = ("django.middleware.common.CommonMiddleware",)
@@ -42,6 +44,8 @@ PASSIVE_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.
 REDIS_DEFAULT_CLIENT = "django_redis.client.DefaultClient"
 #: paths remembered with their endpoint (or with None: not one of ours)
 RESOLVED_PATHS = 4096
+#: the endpoint whose 200 answers :mod:`.tile_lane` writes (``tile_lane.ENDPOINT``)
+LANE_ENDPOINT = "render_image_region"
 
 View = Callable[[HttpRequest], HttpResponseBase]
 
@@ -96,6 +100,7 @@ class DirectDispatch:
     def __init__(self, django_app: Callable[..., Iterable[bytes]]) -> None:
         self.django_app = django_app
         self.enabled = direct_dispatch_safe()
+        self.lane = get_config().tile_lane
         self.endpoint_for = lru_cache(maxsize=RESOLVED_PATHS)(_endpoint_for)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -104,6 +109,12 @@ class DirectDispatch:
         view = self.endpoint_for(get_path_info(environ) or "/")
         if view is None:
             return self.django_app(environ, start_response)
+        if view.lane_kwargs is not None and self.lane:
+            from .tile_lane import answer_tile  # imports the views: not before Django is set up
+
+            answer = answer_tile(environ, start_response, view.lane_kwargs)
+            if answer is not None:
+                return answer
         set_script_prefix(get_script_name(environ))
         response = view(WSGIRequest(environ))
         if response.streaming:  # not an image endpoint's answer; Django would do the same
@@ -133,12 +144,21 @@ def _endpoint_for(path: str) -> View | None:
         check_host(request)  # ALLOWED_HOSTS, as CommonMiddleware checks it: DisallowedHost is a 400
         return func(request, *args, **kwargs)
 
-    return convert_exception_to_response(endpoint)
+    view = convert_exception_to_response(endpoint)
+    #: the URL arguments, for a path the tile lane may answer (:mod:`.tile_lane`)
+    view.lane_kwargs = kwargs if match.func.fast_region_endpoint == LANE_ENDPOINT and not args else None
+    return view
 
 
 #: (Host header, ALLOWED_HOSTS, DEBUG) that ``get_host`` accepted; bounded by :data:`ALLOWED_HOST_MEMO`
 _allowed_hosts: set[tuple] = set()
 ALLOWED_HOST_MEMO = 64
+
+
+def host_accepted(host: str) -> bool:
+    """Whether :func:`check_host` has already accepted ``host`` under the present settings."""
+    return (not settings.USE_X_FORWARDED_HOST
+            and (host, tuple(settings.ALLOWED_HOSTS), settings.DEBUG) in _allowed_hosts)
 
 
 def check_host(request: HttpRequest) -> None:

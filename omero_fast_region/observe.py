@@ -44,14 +44,23 @@ class RedactSessionKeys(logging.Filter):
 logger.addFilter(RedactSessionKeys())
 
 
-@contextmanager
-def stage(request: Any, name: str) -> Iterator[None]:
+def stage(request: Any, name: str) -> Any:
     """Time a step of the view wrapper (``session``, ``metadata``) for ``Server-Timing``."""
+    return timed(view_stages(request), name)
+
+
+def view_stages(request: Any) -> dict[str, float]:
+    """The view wrapper's stage timings of ``request`` (milliseconds per name), kept on it."""
+    return request.__dict__.setdefault(_STAGES_ATTR, {})
+
+
+@contextmanager
+def timed(stages: dict[str, float], name: str) -> Iterator[None]:
+    """Add the milliseconds the block takes to ``stages[name]``."""
     started = time.perf_counter()
     try:
         yield
     finally:
-        stages = request.__dict__.setdefault(_STAGES_ATTR, {})
         stages[name] = stages.get(name, 0.0) + (time.perf_counter() - started) * 1000.0
 
 
@@ -61,7 +70,13 @@ def request_timings(request: Any, response: Any) -> dict[str, float] | None:
     service_timings = getattr(response, "_fast_region_timings", None)
     if service_timings is None:
         return None
-    merged = dict(getattr(request, _STAGES_ATTR, None) or {})
+    return merged_timings(request.__dict__.get(_STAGES_ATTR) or {}, service_timings)
+
+
+def merged_timings(view_stages: dict[str, float], service_timings: dict[str, float]) -> dict[str, float]:
+    """The view's stages and the service's, added up per :data:`STAGES` name and in that order
+    (the service's ``prepare`` counts as ``metadata``; other names follow)."""
+    merged = dict(view_stages)
     for name, ms in service_timings.items():
         name = _STAGE_ALIASES.get(name, name)
         merged[name] = merged.get(name, 0.0) + ms

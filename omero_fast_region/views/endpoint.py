@@ -24,7 +24,7 @@ from .. import service
 from ..config import Config, get_config
 from ..errors import BadRequest, FastRegionError, Unsupported
 from ..fallback import stock_view
-from ..observe import finish_request, stage
+from ..observe import finish_request, stage, timed, view_stages
 from ..querystring import parse_query_string
 from ..descriptor import ImageDescriptor
 from ..requestcontext import NotLoggedIn, RequestContext, context_for
@@ -55,8 +55,13 @@ def _parse_query(request: HttpRequest) -> dict[str, str]:
     environ = getattr(request, "environ", None)
     if environ is None or "GET" in request.__dict__:  # not WSGI, or Django already parsed it
         return {key: request.GET[key] for key in request.GET}
+    return environ_query(environ, request.encoding or settings.DEFAULT_CHARSET)
+
+
+def environ_query(environ: dict[str, Any], encoding: str) -> dict[str, str]:
+    """:func:`query_params` of a WSGI environ whose request's encoding is ``encoding``
+    (``TooManyFieldsSent`` as Django raises it)."""
     raw = get_bytes_from_wsgi(environ, "QUERY_STRING", "")
-    encoding = request.encoding or settings.DEFAULT_CHARSET
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -92,8 +97,13 @@ def optional_int(params: dict[str, str], *names: str) -> int | None:
 
 def describe(request: HttpRequest, runtime: Runtime, iid: Any, ctx: RequestContext) -> ImageDescriptor:
     """The image's descriptor as ``ctx`` may see it, timed as the ``metadata`` stage."""
+    return timed_descriptor(view_stages(request), runtime, iid, ctx)
+
+
+def timed_descriptor(stages: dict[str, float], runtime: Runtime, iid: Any, ctx: RequestContext) -> ImageDescriptor:
+    """:func:`describe` without a request: the lookup is timed into ``stages``."""
     image_id = int_arg(iid, "iid")
-    with stage(request, "metadata"):
+    with timed(stages, "metadata"):
         return runtime.catalog.get_image(image_id, ctx)
 
 

@@ -10,18 +10,28 @@ from django.http import HttpRequest, HttpResponse
 from .. import service
 from ..errors import BadRequest
 from ..query import parse_render_query
+from ..observe import view_stages
 from ..requestcontext import RequestContext
-from ..runtime import get_runtime
-from .endpoint import describe, fast_endpoint, if_none_match, image_response, int_arg, query_params
+from ..runtime import Runtime, get_runtime
+from .endpoint import (describe, fast_endpoint, if_none_match, image_response, int_arg, query_params,
+                       timed_descriptor)
 
 _UNSAFE_FILENAME = re.compile(r"[^\x20-\x7e]|\"")
 
 
 def _region_response(request: HttpRequest, ctx: RequestContext, iid: Any, z: Any, t: Any) -> HttpResponse:
-    """Stock order: the image (404), then ``tile``/``region`` (400), then the render settings."""
-    params = query_params(request)
     runtime = get_runtime()
-    descriptor = describe(request, runtime, iid, ctx)
+    rendered = region_rendered(runtime, ctx, query_params(request), iid, z, t, if_none_match(request),
+                               view_stages(request))
+    return image_response(rendered, runtime.config)
+
+
+def region_rendered(runtime: Runtime, ctx: RequestContext, params: dict[str, str], iid: Any, z: Any, t: Any,
+                    etag: str | None, stages: dict[str, float]) -> service.Rendered | service.NotModified:
+    """``render_image_region``'s image, without a request: ``params`` is the query, ``etag`` the
+    ``If-None-Match`` header, and the descriptor lookup is timed into ``stages`` (``metadata``).
+    Stock order of errors: the image (404), then ``tile``/``region`` (400), then the render settings."""
+    descriptor = timed_descriptor(stages, runtime, iid, ctx)
     tile = region = None
     if params.get("tile"):
         tile = service.parse_tile(params["tile"])
@@ -29,11 +39,10 @@ def _region_response(request: HttpRequest, ctx: RequestContext, iid: Any, z: Any
         region = service.parse_region(params["region"])
     else:
         raise BadRequest("tile or region argument required")
-    rendered = service.render_region(
+    return service.render_region(
         runtime, descriptor, int_arg(z, "z"), int_arg(t, "t"), parse_render_query(params),
-        tile=tile, region=region, scope=ctx.scope, if_none_match=if_none_match(request),
+        tile=tile, region=region, scope=ctx.scope, if_none_match=etag,
     )
-    return image_response(rendered, runtime.config)
 
 
 def download_filename(name: str, fmt: str) -> str:
