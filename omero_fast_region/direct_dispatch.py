@@ -25,6 +25,7 @@ from django.core import signals
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest, get_path_info, get_script_name
 from django.http import HttpRequest, HttpResponseBase
+from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, get_resolver, set_script_prefix
 
 from .config import get_config
@@ -110,9 +111,10 @@ class DirectDispatch:
         if view is None:
             return self.django_app(environ, start_response)
         if view.lane_kwargs is not None and self.lane:
-            from .tile_lane import answer_tile  # imports the views: not before Django is set up
+            from . import tile_lane  # imports the views: not before Django is set up
 
-            answer = answer_tile(environ, start_response, view.lane_kwargs)
+            answer = tile_lane.answer_tile(environ, start_response, view.lane_kwargs,
+                                           tile_lane.standalone_requester, tile_lane.content_length)
             if answer is not None:
                 return answer
         set_script_prefix(get_script_name(environ))
@@ -155,26 +157,34 @@ _allowed_hosts: set[tuple] = set()
 ALLOWED_HOST_MEMO = 64
 
 
-def host_accepted(host: str) -> bool:
-    """Whether :func:`check_host` has already accepted ``host`` under the present settings."""
-    return (not settings.USE_X_FORWARDED_HOST
-            and (host, tuple(settings.ALLOWED_HOSTS), settings.DEBUG) in _allowed_hosts)
+def accept_host(host: str) -> bool:
+    """Whether ``request.get_host()`` accepts a request whose ``Host`` header is ``host``: Django's
+    own check (``split_domain_port``, ``validate_host``), remembered per header while
+    ``ALLOWED_HOSTS`` and ``DEBUG`` stay the same. False for a refused host (never remembered)
+    and whenever ``USE_X_FORWARDED_HOST`` lets another header decide."""
+    if settings.USE_X_FORWARDED_HOST:
+        return False
+    allowed = settings.ALLOWED_HOSTS
+    key = (host, tuple(allowed), settings.DEBUG)
+    if key in _allowed_hosts:
+        return True
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, allowed):
+        return False
+    if len(_allowed_hosts) >= ALLOWED_HOST_MEMO:
+        _allowed_hosts.clear()
+    _allowed_hosts.add(key)
+    return True
 
 
 def check_host(request: HttpRequest) -> None:
-    """``request.get_host()``'s check (``DisallowedHost`` when ``ALLOWED_HOSTS`` refuses it),
-    remembered per ``Host`` header while the settings that decide it stay the same. Without
-    ``USE_X_FORWARDED_HOST`` the host Django checks is the ``Host`` header itself."""
+    """``request.get_host()``'s check (``DisallowedHost`` when ``ALLOWED_HOSTS`` refuses it), with
+    an accepted ``Host`` header remembered (:func:`accept_host`)."""
     host = request.META.get("HTTP_HOST")
-    if host is None or settings.USE_X_FORWARDED_HOST:
-        request.get_host()
-        return
-    key = (host, tuple(settings.ALLOWED_HOSTS), settings.DEBUG)
-    if key not in _allowed_hosts:
-        request.get_host()  # raises for a refused host, which is never remembered
-        if len(_allowed_hosts) >= ALLOWED_HOST_MEMO:
-            _allowed_hosts.clear()
-        _allowed_hosts.add(key)
+    if host is None or not accept_host(host):
+        request.get_host()  # raises for a refused host; decides a forwarded or missing one
 
 
 def wsgi_status(response: HttpResponseBase) -> str:

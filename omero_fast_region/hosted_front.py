@@ -39,7 +39,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.log import log_response
 
-from .direct_dispatch import RESOLVED_PATHS, request_cycle_passive, wsgi_headers, wsgi_status
+from .config import get_config
+from .direct_dispatch import LANE_ENDPOINT, RESOLVED_PATHS, request_cycle_passive, wsgi_headers, wsgi_status
 from .middleware import FastRenderMiddleware
 
 logger = logging.getLogger(__name__)
@@ -68,8 +69,6 @@ def front_for(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byt
     """``app`` wrapped in :class:`HostedFront` when it is Django's handler serving this app's
     render views (its middleware or its URLs), with middleware the front can replay and the
     ``hosted_front`` setting on; otherwise ``app`` itself."""
-    from .config import get_config
-
     if not isinstance(app, WSGIHandler) or not get_config().hosted_front:
         return app
     layers = middleware_layers(app)
@@ -146,20 +145,32 @@ class HostedFront:
         self.requests = [getattr(step, "process_request", None) for step in steps]
         self.responses = [getattr(step, "process_response", None) for step in steps]
         self.send_signals = not request_cycle_passive()
-        #: the stock view functions the app's middleware answers (none when the app is mounted by URLs)
-        self.render_views = {view for layer in layers if isinstance(layer, FastRenderMiddleware) for view in layer.table}
+        #: the stock view functions the app's middleware answers, each with the app's view answering it
+        self.fast_views = {stock: fast for layer in layers if isinstance(layer, FastRenderMiddleware)
+                           for stock, fast in layer.table.items()}
+        self.render_views = set(self.fast_views)
         self.match_for = lru_cache(maxsize=RESOLVED_PATHS)(self._match_for)
+        #: the tile lane's trailer for these layers (None: every request through the cycle)
+        self.lane_trailer = None
+        if get_config().tile_lane and not self.send_signals and not any(type(step) is MessageMiddleware for step in steps):
+            from . import tile_lane  # imports the views: not before Django is set up
+
+            self.lane_trailer = tile_lane.hosted_trailer(layers)
 
     def _match_for(self, path: str) -> ResolverMatch | None:
-        """The URL match of a render endpoint at ``path``; None for any other path."""
+        """The URL match of a render endpoint at ``path``; None for any other path. A match the tile
+        lane may answer carries its URL arguments as ``lane_kwargs`` (else None)."""
         try:
             match = get_resolver().resolve(path)
         except Resolver404:
             return None
         func = match.func
-        if func in self.render_views or getattr(func, "fast_region_endpoint", None):
-            return match
-        return None
+        fast = self.fast_views.get(func, func)
+        endpoint = getattr(fast, "fast_region_endpoint", None)
+        if func not in self.render_views and not endpoint:
+            return None
+        match.lane_kwargs = match.kwargs if endpoint == LANE_ENDPOINT and not match.args else None
+        return match
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET":
@@ -167,6 +178,13 @@ class HostedFront:
         match = self.match_for(get_path_info(environ) or "/")
         if match is None:
             return self.app(environ, start_response)
+        if match.lane_kwargs is not None and self.lane_trailer is not None:
+            from . import tile_lane
+
+            answer = tile_lane.answer_tile(environ, start_response, match.lane_kwargs,
+                                           tile_lane.hosted_requester, self.lane_trailer)
+            if answer is not None:
+                return answer
         app = self.app
         set_script_prefix(get_script_name(environ))
         if self.send_signals:

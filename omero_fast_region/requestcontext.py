@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .config import get_config
 from .sessions import session_value
@@ -86,7 +86,12 @@ def public_url_allowed(request: Any) -> bool:
 def _share_id(request: Any) -> int | None:
     """The ``<share_id>`` of ``/webclient/<share_id>/render_…`` URLs, if any."""
     match = getattr(request, "resolver_match", None)
-    value = (getattr(match, "kwargs", None) or {}).get("share_id")
+    return share_id_of(getattr(match, "kwargs", None) or {})
+
+
+def share_id_of(url_kwargs: dict[str, Any]) -> int | None:
+    """The share of a render URL's arguments (``share_id``), if any."""
+    value = url_kwargs.get("share_id")
     if value in (None, ""):
         return None
     try:
@@ -103,12 +108,17 @@ def context_for(request: Any) -> RequestContext:
     if get_config().standalone:
         return STANDALONE
     connector = session_value(request, "connector")
+    return context_of(connector, _share_id(request), lambda: public_url_allowed(request))
+
+
+def context_of(connector: Any, share_id: int | None, public_allowed: Callable[[], bool]) -> RequestContext:
+    """:func:`context_for` from the session's ``connector`` value and the URL's share;
+    ``public_allowed()`` is asked only for the public user's session."""
     if not isinstance(connector, dict) or not connector.get("omero_session_key"):
         raise NotLoggedIn()
     is_public = bool(connector.get("is_public"))
-    if is_public and not public_url_allowed(request):
+    if is_public and not public_allowed():
         raise NotLoggedIn()  # stock closes the public connection and answers "not logged in"
-    share_id = _share_id(request)
     try:
         key: tuple | None = (share_id, *connector.items())
         known = _KNOWN.get(key)  # type: ignore[arg-type]

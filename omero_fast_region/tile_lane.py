@@ -2,73 +2,190 @@
 
 Served, a tile costs about 14 % more CPU than the same image rendered in a loop; gunicorn's
 keep-alive worker calling ``render_region`` and nothing else costs about 11 % more
-(docs/benchmarks.md, finding 35). Most of the difference was Django's per-request objects around
-the view: the ``WSGIRequest``, the ``HttpResponse`` with a check per header, the URL match and the
-view wrapper's context managers.
+(docs/benchmarks.md, finding 35). Much of the difference was Django's per-request objects around
+the view: the ``WSGIRequest``, the ``HttpResponse`` with a check per header, the URL match, the
+view wrapper's context managers and, in OMERO.web, seven middleware layers.
 
 :func:`answer_tile` answers the most frequent request, ``render_image_region`` with ``tile`` or
-``region``, when it renders to a 200 in standalone mode. It takes the view's own steps
-(:func:`.views.images.region_rendered`), writes the status, headers (the same ones in the same
-order: ``Content-Type``, ``ETag``, ``Cache-Control``, ``Server-Timing``, ``Content-Length``) and
-body that :class:`~.direct_dispatch.DirectDispatch` writes for the view's answer, and reports
-the request the same way (:func:`.observe.record_request`). Anything else returns None before
-anything is reported or sent, and the caller answers through the view: another outcome (a 304,
-an error, a fallback), a ``Host`` not yet accepted, a query Django refuses, a ``Cache-Control``
-value Django would encode. The script prefix (Django's thread-local for ``reverse``) is not set:
-nothing on this path reverses a URL, and every request through Django sets its own.
+``region``, when it renders to a 200 (or a 304: the client's ETag matched). It takes the view's own steps (the requester, then
+:func:`.views.images.region_rendered`), writes the status, headers (the same ones, in the same
+order) and body that the view's answer gets on its way out, and reports the request the same
+way (:func:`.observe.record_request`). Anything else returns None before anything is reported or
+sent, and the caller answers through the view: another outcome (an error, a hand-over to the
+stock view), a ``Host`` Django refuses, a query Django refuses, a header value Django would
+encode, a requester the view would find differently.
+
+- Standalone (:class:`~.direct_dispatch.DirectDispatch`): the view's answer plus
+  ``Content-Length``.
+- Inside OMERO.web (:class:`~.hosted_front.HostedFront`), only while the middleware is OMERO.web's
+  own list (:data:`KNOWN_LAYERS`, :func:`hosted_trailer`) and the settings leave each layer's
+  effect on a 200 fixed (:func:`hosted_settings_plain`): the session is read through the tracked
+  reader as the view reads it, and the layers' headers are added in the order their
+  ``process_response`` runs: ``X-Frame-Options``, ``Vary: Cookie`` (the session was read),
+  ``Content-Length``. A malformed CSRF cookie, which makes ``CsrfViewMiddleware`` set a new
+  one, goes to the front.
+
+Django's thread-local script prefix and URL configuration are not set: nothing on this path
+reverses a URL, and every request through Django sets its own.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.handlers.wsgi import get_str_from_wsgi
+from django.http.cookie import parse_cookie
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import BrokenLinkEmailsMiddleware, CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, InvalidTokenFormat, _check_token_format
 
 from .config import get_config
-from .direct_dispatch import host_accepted
+from .direct_dispatch import accept_host
+from .middleware import FastRenderMiddleware
 from .observe import merged_timings, record_request, server_timing, timed
-from .requestcontext import STANDALONE
+from .requestcontext import STANDALONE, RequestContext, context_of, share_id_of
 from .runtime import get_runtime
-from .service import Rendered
+from .service import NotModified, Rendered
+from .sessions import READER
 from .views.endpoint import environ_query
 from .views.images import region_rendered
 
 #: the endpoint (``fast_region_endpoint`` of its view) whose answers the lane writes
 ENDPOINT = "render_image_region"
 
+#: ``requester(environ, url_kwargs)``: the view's requester, or None when the view must find it
+Requester = Callable[[dict[str, Any], dict[str, Any]], "RequestContext | None"]
+#: ``trailer(body_length)``: the headers the answer gets after the view's own
+Trailer = Callable[[int], list[tuple[str, str]]]
 
-def answer_tile(environ: dict[str, Any], start_response: Callable, url_kwargs: dict[str, Any]) -> list[bytes] | None:
+
+def answer_tile(environ: dict[str, Any], start_response: Callable, url_kwargs: dict[str, Any],
+                requester: Requester, trailer: Trailer) -> list[bytes] | None:
     """The WSGI answer to a ``render_image_region`` request whose URL arguments are ``url_kwargs``,
     or None (nothing sent, nothing reported) when the view must answer it."""
     config = get_config()
     host = environ.get("HTTP_HOST")
-    if not config.standalone or host is None or not host_accepted(host) or not _verbatim(config.cache_control):
+    if host is None or not verbatim(config.cache_control) or not accept_host(host):
         return None
     started = time.perf_counter()
     stages: dict[str, float] = {}
     try:
         with timed(stages, "session"):
-            ctx = STANDALONE  # context_for's answer in standalone mode
+            ctx = requester(environ, url_kwargs)
+        if ctx is None:
+            return None
         params = environ_query(environ, settings.DEFAULT_CHARSET)
         rendered = region_rendered(get_runtime(), ctx, params, url_kwargs["iid"], url_kwargs["z"], url_kwargs["t"],
                                    environ.get("HTTP_IF_NONE_MATCH"), stages)
     except Exception:  # noqa: BLE001 - the view answers it, and reports it, as it does every error
         return None
-    if type(rendered) is not Rendered:  # 304: the view's answer
-        return None
     total = (time.perf_counter() - started) * 1000.0
+    if type(rendered) is NotModified:  # image_response's 304: no body, no Server-Timing
+        headers = [("ETag", str(rendered)), ("Cache-Control", config.cache_control), *trailer(0)]
+        record_request(ENDPOINT, url_kwargs["iid"], "not_modified", 304, total)
+        start_response("304 Not Modified", headers)
+        return [b""]
+    if type(rendered) is not Rendered:
+        return None
     timings = merged_timings(stages, rendered.timings)
     headers = [("Content-Type", rendered.content_type), ("ETag", rendered.etag)]
     if config.cache_control:
         headers.append(("Cache-Control", config.cache_control))
     headers.append(("Server-Timing", server_timing(timings, total, rendered.cpu_ms)))
-    headers.append(("Content-Length", str(len(rendered.body))))
+    headers += trailer(len(rendered.body))
     record_request(ENDPOINT, url_kwargs["iid"], "ok", 200, total, timings, None, rendered.cpu_ms)
     start_response("200 OK", headers)
     return [rendered.body]
 
 
-def _verbatim(value: str) -> bool:
+def verbatim(value: str) -> bool:
     """Whether Django's response writes header ``value`` as it is (printable ASCII)."""
     return value.isascii() and value.isprintable()
+
+
+def standalone_requester(environ: dict[str, Any], url_kwargs: dict[str, Any]) -> RequestContext | None:
+    """``context_for`` in standalone mode."""
+    return STANDALONE if get_config().standalone else None
+
+
+def content_length(length: int) -> list[tuple[str, str]]:
+    """Standalone's trailer: ``Content-Length``, as ``DirectDispatch`` adds it."""
+    return [("Content-Length", str(length))]
+
+
+# --- inside OMERO.web -------------------------------------------------------------------------
+
+#: middleware whose effect on a render endpoint's 200 the hosted trailer writes: none, or a header
+KNOWN_LAYERS = (BrokenLinkEmailsMiddleware, CommonMiddleware, SessionMiddleware, CsrfViewMiddleware,
+                MessageMiddleware, XFrameOptionsMiddleware, FastRenderMiddleware)
+
+
+def hosted_trailer(layers: Iterable[Any]) -> Trailer | None:
+    """The trailer of OMERO.web's middleware ``layers`` (outermost first), or None when a layer is
+    not exactly one of :data:`KNOWN_LAYERS` (a subclass may do anything)."""
+    steps = []
+    for layer in reversed(list(layers)):  # process_response runs inside out
+        kind = type(layer)
+        if kind not in KNOWN_LAYERS:
+            return None
+        if kind is XFrameOptionsMiddleware:
+            steps.append("x-frame-options")
+        elif kind is SessionMiddleware:
+            steps.append("vary")
+        elif kind is CommonMiddleware:
+            steps.append("content-length")
+    order = tuple(steps)
+
+    def trailer(length: int) -> list[tuple[str, str]]:
+        added, vary = [], False
+        for step in order:
+            if step == "x-frame-options":
+                added.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
+            elif step == "vary" and not vary:  # patch_vary_headers: a second layer finds Cookie there
+                added.append(("Vary", "Cookie"))
+                vary = True
+            elif step == "content-length" and not any(name == "Content-Length" for name, _ in added):
+                added.append(("Content-Length", str(length)))
+        return added
+
+    return trailer if "content-length" in order else None  # without CommonMiddleware: no length, as Django
+
+
+def hosted_settings_plain() -> bool:
+    """Whether the settings leave every known layer's effect on a render endpoint's 200 fixed:
+    no session saved per request, the CSRF secret in its cookie, no user-agent or ``www.`` rule,
+    and an ``X-Frame-Options`` value written as it is."""
+    return (not settings.SESSION_SAVE_EVERY_REQUEST and not settings.CSRF_USE_SESSIONS
+            and not settings.DISALLOWED_USER_AGENTS and not settings.PREPEND_WWW
+            and verbatim(getattr(settings, "X_FRAME_OPTIONS", "DENY")))
+
+
+def hosted_requester(environ: dict[str, Any], url_kwargs: dict[str, Any]) -> RequestContext | None:
+    """``context_for`` inside OMERO.web, from the session cookie through the tracked reader (what
+    ``session_value`` reads); None for anything the front must answer: settings whose effect
+    :func:`hosted_settings_plain` does not fix, no session or no tracked reader, the public
+    user, a share, a CSRF cookie ``CsrfViewMiddleware`` would replace."""
+    if not hosted_settings_plain():
+        return None
+    cookies = parse_cookie(get_str_from_wsgi(environ, "HTTP_COOKIE", ""))
+    csrf = cookies.get(settings.CSRF_COOKIE_NAME)
+    if csrf is not None:
+        try:
+            _check_token_format(csrf)
+        except InvalidTokenFormat:
+            return None
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    reader = READER.get()
+    if reader is None or not isinstance(session_key, str) or len(session_key) < 8:
+        return None
+    share_id = share_id_of(url_kwargs)
+    if share_id is not None:
+        return None
+    data = reader.session(session_key)
+    if data is None:
+        return None
+    return context_of(data.get("connector"), None, public_allowed=lambda: False)

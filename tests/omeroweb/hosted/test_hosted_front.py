@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.core.exceptions import ImproperlyConfigured
+from django.middleware.csrf import CsrfViewMiddleware
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client, override_settings
 
-from omero_fast_region import hosted_front
+from omero_fast_region import hosted_front, tile_lane
 from omero_fast_region.hosted_front import HostedFront, LazyMessages, front_for, middleware_layers
 from tests.wsgi_calls import call
 from tests.wsgi_calls import comparable as wsgi_comparable
@@ -97,9 +98,29 @@ CASES = [
 ]
 
 
+#: the cases the tile lane writes (tile_lane.py); the others go through the replayed cycle
+LANE_CASES = {"tile", "webclient tile", "jpeg tile", "conditional"}
+
+
+@pytest.fixture
+def lane_answers(monkeypatch) -> list[str]:
+    """The paths the tile lane wrote an answer for, in order."""
+    seen: list[str] = []
+    answer = tile_lane.answer_tile
+
+    def counting(environ, *args):
+        written = answer(environ, *args)
+        if written is not None:
+            seen.append(environ["PATH_INFO"])
+        return written
+
+    monkeypatch.setattr(tile_lane, "answer_tile", counting)
+    return seen
+
+
 @pytest.mark.parametrize("name,url,who,headers,status", CASES, ids=[c[0] for c in CASES])
 @override_settings(ALLOWED_HOSTS=["testserver"])
-def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, name, url, who, headers, status):
+def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, lane_answers, name, url, who, headers, status):
     cookies = {None: None, "alice": alice(session_key), "bob": alice(bob_key),
                "stale": alice("x" * 32), "alice+csrf": alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"})}[who]
     get(front.app, url, cookies, **headers)  # once first: what a first answer leaves (caches, a saved session) is left
@@ -107,11 +128,71 @@ def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, name, u
     before = CountingHandler.calls
     fast = get(front, url, cookies, **headers)
     assert CountingHandler.calls == before, "the front handed a render URL to Django's handler"
+    assert bool(lane_answers) is (name in LANE_CASES)
     if status is not None:
         assert stock[0].split()[0] == status, (stock[0], stock[2][:300])
     assert fast[0] == stock[0]
     assert comparable(fast[1]) == comparable(stock[1])
     assert fast[2] == stock[2]
+
+
+#: (name, settings, extra cookies, whether the lane writes the tile): each answered as OMERO.web does
+LANE_SETTINGS = [
+    ("X_FRAME_OPTIONS sameorigin", {"X_FRAME_OPTIONS": "sameorigin"}, {}, True),
+    ("an older masked CSRF cookie", {}, {"csrftoken": "a" * 64}, True),
+    ("a CSRF cookie", {}, {"csrftoken": "b" * 32}, True),
+    ("SESSION_SAVE_EVERY_REQUEST", {"SESSION_SAVE_EVERY_REQUEST": True}, {}, False),
+    ("CSRF_USE_SESSIONS", {"CSRF_USE_SESSIONS": True}, {}, False),
+    ("DISALLOWED_USER_AGENTS", {"DISALLOWED_USER_AGENTS": [__import__("re").compile("curl")]}, {}, False),
+    ("PREPEND_WWW", {"PREPEND_WWW": True}, {}, False),
+]
+
+
+@pytest.mark.parametrize("name,changed,cookies,lane", LANE_SETTINGS, ids=[c[0] for c in LANE_SETTINGS])
+def test_the_lane_writes_a_tile_only_where_the_middleware_s_answer_is_fixed(front, session_key, lane_answers,
+                                                                           name, changed, cookies, lane):
+    with override_settings(ALLOWED_HOSTS=["testserver"], **changed):
+        jar = alice(session_key, **{settings.CSRF_COOKIE_NAME if k == "csrftoken" else k: v for k, v in cookies.items()})
+        stock = get(front.app, TILE, jar)
+        fast = get(front, TILE, jar)
+    assert (fast[0], comparable(fast[1]), fast[2]) == (stock[0], comparable(stock[1]), stock[2])
+    assert bool(lane_answers) is lane
+
+
+def test_a_matching_etag_is_omeroweb_s_304_from_the_lane(front, session_key, lane_answers):
+    etag = dict(get(front, TILE, alice(session_key))[1])["ETag"]
+    lane_answers.clear()
+    stock = get(front.app, TILE, alice(session_key), if_none_match=etag)
+    fast = get(front, TILE, alice(session_key), if_none_match=etag)
+    assert fast == stock and fast[0] == "304 Not Modified"
+    assert lane_answers == [TILE.split("?")[0]]
+
+
+def test_the_lane_knows_omeroweb_s_middleware_and_nothing_else(front):
+    assert front.lane_trailer is not None
+    layers = middleware_layers(front.app)
+    assert tile_lane.hosted_trailer([*layers, _Subclassed(lambda r: None)]) is None
+    with override_settings(X_FRAME_OPTIONS="DENY"):
+        names = [name for name, _ in front.lane_trailer(7)]
+    assert names == ["X-Frame-Options", "Vary", "Content-Length"]  # XFrame, Session, Common: inside out
+
+
+def test_the_lane_finds_the_requester_as_the_view_does_or_leaves_it_to_the_cycle(session_key, bob_key):
+    def requester(cookies: dict[str, str], **url: str):
+        environ = {"HTTP_COOKIE": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        return tile_lane.hosted_requester(environ, {"iid": "4", "z": "0", "t": "0", **url})
+
+    alices, bobs = requester(alice(session_key)), requester(alice(bob_key))
+    assert alices is not None and bobs is not None and alices.scope != bobs.scope
+    assert alices.share_id is None and not alices.is_public
+    assert requester(alice(session_key), share_id="3") is None  # a share's access is the cycle's
+    assert requester(alice(session_key), share_id="") is alices
+    assert requester({}) is None and requester(alice("short")) is None
+    assert requester(alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"})) is None
+
+
+class _Subclassed(CsrfViewMiddleware):
+    """A layer that is not exactly one of OMERO.web's."""
 
 
 def test_a_new_csrf_cookie_and_a_stale_session_cookie_are_answered_by_the_middleware(front, session_key):
@@ -230,6 +311,18 @@ def test_a_middleware_with_its_own_call_keeps_django_s_handler():
         handler = WSGIHandler()
         assert middleware_layers(handler) is None
         assert front_for(handler) is handler
+
+
+def test_the_setting_turns_the_lane_off():
+    from omero_fast_region.config import reset_config
+
+    with override_settings(FAST_REGION={"tile_lane": False}):
+        reset_config()
+        try:
+            front_now = front_for(WSGIHandler())
+            assert isinstance(front_now, HostedFront) and front_now.lane_trailer is None
+        finally:
+            reset_config()
 
 
 def test_the_setting_turns_the_front_off():
