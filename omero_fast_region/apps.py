@@ -1,5 +1,7 @@
 """Django app config for omero_fast_region."""
 
+import sys
+
 from django.apps import AppConfig
 
 
@@ -22,6 +24,9 @@ class FastRegionConfig(AppConfig):
         decode_chunks_in_caller()
 
         def _on_setting_changed(setting: str, **kwargs) -> None:
+            lane = sys.modules.get("omero_fast_region.tile_lane")  # imported with the views, not here
+            if lane is not None:
+                lane.forget_settings()
             ours = setting == "FAST_REGION" or setting.startswith("FAST_REGION_")
             if ours:
                 reset_config()

@@ -283,10 +283,14 @@ def check_worker_class(report: Report) -> None:
                    f"only sync or gevent (error 609); give '--worker-class {KEEPALIVE_WORKER}' in "
                    "omero.web.wsgi_args instead", "fail")
     elif KEEPALIVE_WORKER in args:
+        from .tile_lane import hosted_lane_refusal
+
         front = "on" if get_config().hosted_front else "off (hosted_front)"
+        refusal = hosted_lane_refusal() if get_config().hosted_front else "the front is off"
+        lane = "on" if refusal is None else f"off ({refusal}; tiles take the front's cycle)"
         unused = f"; one thread per worker, omero.web.wsgi_threads {threads} is not used" if threads > 1 else ""
         report.add("mounting", "worker class", f"{KEEPALIVE_WORKER} (from omero.web.wsgi_args): kept connections, "
-                   f"hosted front {front}{unused}", "ok")
+                   f"hosted front {front}, tile lane {lane}{unused}", "ok")
     elif worker_class == "sync" and threads > 1 and "--worker-class" not in args and "-k " not in args:
         report.add("mounting", "worker class", f"gthread (sync with omero.web.wsgi_threads {threads}): about 0.3 ms more "
                    f"CPU per tile than one thread per worker, and a longer latency tail; {faster}", "info")

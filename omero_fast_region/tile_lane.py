@@ -31,7 +31,9 @@ reverses a URL, and every request through Django sets its own.
 
 from __future__ import annotations
 
+import functools
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from django.conf import settings
@@ -144,7 +146,7 @@ def hosted_trailer(layers: Iterable[Any]) -> Trailer | None:
         added, vary = [], False
         for step in order:
             if step == "x-frame-options":
-                added.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
+                added.append(("X-Frame-Options", hosted_settings().x_frame_options))
             elif step == "vary" and not vary:  # patch_vary_headers: a second layer finds Cookie there
                 added.append(("Vary", "Cookie"))
                 vary = True
@@ -164,28 +166,96 @@ def hosted_settings_plain() -> bool:
             and verbatim(getattr(settings, "X_FRAME_OPTIONS", "DENY")))
 
 
+@dataclass(frozen=True)
+class HostedSettings:
+    """What the hosted lane reads from the settings, read once (:func:`forget_settings` on a change)."""
+
+    plain: bool
+    x_frame_options: str
+    session_cookie: str
+    csrf_cookie: str
+
+
+@functools.lru_cache(maxsize=1)
+def hosted_settings() -> HostedSettings:
+    return HostedSettings(hosted_settings_plain(), getattr(settings, "X_FRAME_OPTIONS", "DENY").upper(),
+                          settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+
+
+#: a ``Cookie`` header -> its session key, or None when the lane must leave it to the front (no
+#: plausible key, or a CSRF cookie ``CsrfViewMiddleware`` would replace); bounded by SESSION_KEYS
+_session_keys: dict[str, str | None] = {}
+SESSION_KEYS = 256
+
+
+def forget_settings() -> None:
+    """Drop what was read from the settings (Django's ``setting_changed``; tests)."""
+    hosted_settings.cache_clear()
+    _session_keys.clear()
+
+
+def session_key_of(cookie_header: str, names: HostedSettings) -> str | None:
+    """The session key Django's ``SessionMiddleware`` reads from ``cookie_header``, or None when
+    there is none Django would accept (at least 8 characters) or the CSRF cookie is malformed."""
+    try:
+        return _session_keys[cookie_header]
+    except KeyError:
+        pass
+    cookies = parse_cookie(cookie_header)
+    key = cookies.get(names.session_cookie)
+    csrf = cookies.get(names.csrf_cookie)
+    try:
+        if csrf is not None:
+            _check_token_format(csrf)
+    except InvalidTokenFormat:
+        key = None
+    if not isinstance(key, str) or len(key) < 8:
+        key = None
+    if len(_session_keys) >= SESSION_KEYS:
+        _session_keys.clear()
+    _session_keys[cookie_header] = key
+    return key
+
+
 def hosted_requester(environ: dict[str, Any], url_kwargs: dict[str, Any]) -> RequestContext | None:
     """``context_for`` inside OMERO.web, from the session cookie through the tracked reader (what
     ``session_value`` reads); None for anything the front must answer: settings whose effect
     :func:`hosted_settings_plain` does not fix, no session or no tracked reader, the public
     user, a share, a CSRF cookie ``CsrfViewMiddleware`` would replace."""
-    if not hosted_settings_plain():
+    names = hosted_settings()
+    if not names.plain or share_id_of(url_kwargs) is not None:
         return None
-    cookies = parse_cookie(get_str_from_wsgi(environ, "HTTP_COOKIE", ""))
-    csrf = cookies.get(settings.CSRF_COOKIE_NAME)
-    if csrf is not None:
-        try:
-            _check_token_format(csrf)
-        except InvalidTokenFormat:
-            return None
-    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    session_key = session_key_of(get_str_from_wsgi(environ, "HTTP_COOKIE", ""), names)
     reader = READER.get()
-    if reader is None or not isinstance(session_key, str) or len(session_key) < 8:
-        return None
-    share_id = share_id_of(url_kwargs)
-    if share_id is not None:
+    if session_key is None or reader is None:
         return None
     data = reader.session(session_key)
     if data is None:
         return None
     return context_of(data.get("connector"), None, public_allowed=lambda: False)
+
+
+def hosted_lane_refusal() -> str | None:
+    """Why the lane would leave this OMERO.web's tiles to the hosted front's cycle, from the
+    settings (``omero-fast-region check``); None when it would write them."""
+    from django.utils.module_loading import import_string
+
+    from .hosted_front import PASSIVE_MESSAGE_STORAGES
+
+    if not get_config().tile_lane:
+        return "tile_lane is false"
+    classes = []
+    for path in settings.MIDDLEWARE:
+        try:
+            classes.append(import_string(path))
+        except ImportError:
+            return f"{path} cannot be imported"
+        if classes[-1] not in KNOWN_LAYERS:
+            return f"{path} is not one of OMERO.web's middleware"
+    if CommonMiddleware not in classes:
+        return "no CommonMiddleware"
+    if MessageMiddleware in classes and settings.MESSAGE_STORAGE not in PASSIVE_MESSAGE_STORAGES:
+        return f"MESSAGE_STORAGE {settings.MESSAGE_STORAGE} is not one of Django's"
+    if not hosted_settings_plain():
+        return "a session, CSRF, user-agent or www setting changes a tile's answer"
+    return None

@@ -157,6 +157,31 @@ def test_the_worker_class_omero_web_start_will_run_is_reported(capsys, repositor
     assert line.strip().startswith(level) and words in line
 
 
+OMEROWEB_MIDDLEWARE = [
+    "django.middleware.common.BrokenLinkEmailsMiddleware", "django.middleware.common.CommonMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware", "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware", "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    check.MIDDLEWARE,
+]
+
+
+@pytest.mark.parametrize("middleware,changed,words", [
+    (OMEROWEB_MIDDLEWARE, {}, "tile lane on"),
+    ([*OMEROWEB_MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"], {},
+     "tile lane off (django.middleware.gzip.GZipMiddleware is not one of OMERO.web's middleware"),
+    (OMEROWEB_MIDDLEWARE, {"SESSION_SAVE_EVERY_REQUEST": True}, "tile lane off (a session, CSRF"),
+    (OMEROWEB_MIDDLEWARE[2:], {}, "tile lane off (no CommonMiddleware"),
+])
+def test_whether_the_tile_lane_writes_tiles_is_reported(capsys, repository, settings, middleware, changed, words):
+    settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
+    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS, settings.WSGI_THREADS = "sync", f"--worker-class {check.KEEPALIVE_WORKER}", 1
+    settings.MIDDLEWARE = middleware
+    for name, value in changed.items():
+        setattr(settings, name, value)
+    _, out = _run(capsys)
+    assert words in _line(out, "worker class", "mounting")
+
+
 def test_standalone_urls_are_reported_as_the_active_mounting(capsys, repository):
     _, out = _run(capsys, catalog=str(repository))
     assert "standalone" in _line(out, "active")
