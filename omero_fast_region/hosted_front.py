@@ -148,7 +148,6 @@ class HostedFront:
         #: the stock view functions the app's middleware answers, each with the app's view answering it
         self.fast_views = {stock: fast for layer in layers if isinstance(layer, FastRenderMiddleware)
                            for stock, fast in layer.table.items()}
-        self.render_views = set(self.fast_views)
         self.match_for = lru_cache(maxsize=RESOLVED_PATHS)(self._match_for)
         #: the tile lane's trailer for these layers (None: every request through the cycle)
         self.lane_trailer = None
@@ -165,9 +164,8 @@ class HostedFront:
         except Resolver404:
             return None
         func = match.func
-        fast = self.fast_views.get(func, func)
-        endpoint = getattr(fast, "fast_region_endpoint", None)
-        if func not in self.render_views and not endpoint:
+        endpoint = getattr(self.fast_views.get(func, func), "fast_region_endpoint", None)  # the table's views have one
+        if not endpoint:
             return None
         match.lane_kwargs = match.kwargs if endpoint == LANE_ENDPOINT and not match.args else None
         return match

@@ -46,7 +46,7 @@ from django.middleware.common import BrokenLinkEmailsMiddleware, CommonMiddlewar
 from django.middleware.csrf import CsrfViewMiddleware, InvalidTokenFormat, _check_token_format
 
 from .config import get_config
-from .direct_dispatch import accept_host
+from .direct_dispatch import LANE_ENDPOINT, accept_host
 from .middleware import FastRenderMiddleware
 from .observe import merged_timings, record_request, server_timing, timed
 from .requestcontext import STANDALONE, RequestContext, context_of, share_id_of
@@ -57,7 +57,7 @@ from .views.endpoint import environ_query
 from .views.images import region_rendered
 
 #: the endpoint (``fast_region_endpoint`` of its view) whose answers the lane writes
-ENDPOINT = "render_image_region"
+ENDPOINT = LANE_ENDPOINT
 
 #: ``requester(environ, url_kwargs)``: the view's requester, or None when the view must find it
 Requester = Callable[[dict[str, Any], dict[str, Any]], "RequestContext | None"]
@@ -126,35 +126,30 @@ KNOWN_LAYERS = (BrokenLinkEmailsMiddleware, CommonMiddleware, SessionMiddleware,
                 MessageMiddleware, XFrameOptionsMiddleware, FastRenderMiddleware)
 
 
+#: the header each layer adds to a render endpoint's 200 (``Vary: Cookie``: the session was read)
+HEADER_OF = {XFrameOptionsMiddleware: "X-Frame-Options", SessionMiddleware: "Vary", CommonMiddleware: "Content-Length"}
+
+
 def hosted_trailer(layers: Iterable[Any]) -> Trailer | None:
     """The trailer of OMERO.web's middleware ``layers`` (outermost first), or None when a layer is
     not exactly one of :data:`KNOWN_LAYERS` (a subclass may do anything)."""
-    steps = []
+    steps: list[str] = []
     for layer in reversed(list(layers)):  # process_response runs inside out
         kind = type(layer)
         if kind not in KNOWN_LAYERS:
             return None
-        if kind is XFrameOptionsMiddleware:
-            steps.append("x-frame-options")
-        elif kind is SessionMiddleware:
-            steps.append("vary")
-        elif kind is CommonMiddleware:
-            steps.append("content-length")
+        step = HEADER_OF.get(kind)
+        if step is not None and step not in steps:  # a second such layer finds its header there already
+            steps.append(step)
+    if "Content-Length" not in steps:  # without CommonMiddleware Django sends no length: not the lane's
+        return None
     order = tuple(steps)
 
     def trailer(length: int) -> list[tuple[str, str]]:
-        added, vary = [], False
-        for step in order:
-            if step == "x-frame-options":
-                added.append(("X-Frame-Options", hosted_settings().x_frame_options))
-            elif step == "vary" and not vary:  # patch_vary_headers: a second layer finds Cookie there
-                added.append(("Vary", "Cookie"))
-                vary = True
-            elif step == "content-length" and not any(name == "Content-Length" for name, _ in added):
-                added.append(("Content-Length", str(length)))
-        return added
+        values = {"X-Frame-Options": hosted_settings().x_frame_options, "Vary": "Cookie", "Content-Length": str(length)}
+        return [(name, values[name]) for name in order]
 
-    return trailer if "content-length" in order else None  # without CommonMiddleware: no length, as Django
+    return trailer
 
 
 def hosted_settings_plain() -> bool:
