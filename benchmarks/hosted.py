@@ -141,6 +141,11 @@ class HostedSetup:
                     "PYTHONPATH": str(REPO)}
         self.session_key = self.login()
 
+    def web_log(self) -> str:
+        """OMERO.web's own log (``$OMERODIR/var/log/OMEROweb.log``) so far."""
+        path = Path(self.tmp.name) / "omerodir" / "var" / "log" / "OMEROweb.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def login(self) -> str:
         """A new OMERO session and Django session (as the web login makes); returns the session key."""
         out = subprocess.run([sys.executable, "-m", "benchmarks.hosted", "login"], cwd=REPO, env={**os.environ, **self.env},

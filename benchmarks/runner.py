@@ -398,8 +398,8 @@ def run_deployment(options: Options, deployment: Deployment, data: BenchData, wo
                 out["ab"].append(result)
                 print(f"  ab render_thumbnail -c {concurrency}: {result['rps']} req/s, mean {result['mean_ms']} ms, "
                       f"failed {result['failed']}, non2xx {result['non2xx']}", flush=True)
-        if hosted is not None:  # whether the workers (which log it once loaded) wrapped OMERO.web's handler
-            out["hosted_front"] = HOSTED_FRONT_LOG in server.log_tail(2000)
+        if hosted is not None:  # whether OMERO.web's handler was wrapped (logged once per worker)
+            out["hosted_front"] = HOSTED_FRONT_LOG in server.log_tail(2000) + hosted.web_log()
         out["worker_rss_mib_end"] = ProcessSampler({"w": server.worker_pids()}).stop()["w"]["rss_mib"]
         overhead = next((w for w in workloads if w.name == OVERHEAD_WORKLOAD), None)
         if options.floor and overhead is not None and overhead.name in out["workloads"]:

@@ -19,9 +19,11 @@ class FastRegionConfig(AppConfig):
         from .pixels.codec_threads import decode_chunks_in_caller
         from .runtime import reset_runtime
         from .sessions import READER, SESSION_SETTINGS
+        from .wsgi_front import install
 
         raise_mmap_threshold()  # every worker that loads the app, standalone or inside OMERO.web
         decode_chunks_in_caller()
+        install()  # OMERO.web's get_wsgi_application() then returns its handler in the hosted front
 
         def _on_setting_changed(setting: str, **kwargs) -> None:
             lane = sys.modules.get("omero_fast_region.tile_lane")  # imported with the views, not here

@@ -272,8 +272,6 @@ def check_worker_class(report: Report) -> None:
     into its threaded worker."""
     from django.conf import settings
 
-    from .config import get_config
-
     worker_class = str(getattr(settings, "WSGI_WORKER_CLASS", "sync"))
     args = str(getattr(settings, "WSGI_ARGS", "") or "")
     threads = int(getattr(settings, "WSGI_THREADS", 1) or 1)
@@ -283,20 +281,28 @@ def check_worker_class(report: Report) -> None:
                    f"only sync or gevent (error 609); give '--worker-class {KEEPALIVE_WORKER}' in "
                    "omero.web.wsgi_args instead", "fail")
     elif KEEPALIVE_WORKER in args:
-        from .tile_lane import hosted_lane_refusal
-
-        front = "on" if get_config().hosted_front else "off (hosted_front)"
-        refusal = hosted_lane_refusal() if get_config().hosted_front else "the front is off"
-        lane = "on" if refusal is None else f"off ({refusal}; tiles take the front's cycle)"
         unused = f"; one thread per worker, omero.web.wsgi_threads {threads} is not used" if threads > 1 else ""
         report.add("mounting", "worker class", f"{KEEPALIVE_WORKER} (from omero.web.wsgi_args): kept connections, "
-                   f"hosted front {front}, tile lane {lane}{unused}", "ok")
+                   f"{front_and_lane()}{unused}", "ok")
     elif worker_class == "sync" and threads > 1 and "--worker-class" not in args and "-k " not in args:
-        report.add("mounting", "worker class", f"gthread (sync with omero.web.wsgi_threads {threads}): about 0.3 ms more "
-                   f"CPU per tile than one thread per worker, and a longer latency tail; {faster}", "info")
+        report.add("mounting", "worker class", f"gthread (sync with omero.web.wsgi_threads {threads}): {front_and_lane()}; "
+                   f"about 0.3 ms more CPU per tile than one thread per worker, and a longer latency tail; {faster}", "info")
     else:
-        report.add("mounting", "worker class", f"{worker_class}: a connection per request and Django's whole request "
-                   f"cycle per tile; {faster}", "info")
+        report.add("mounting", "worker class", f"{worker_class}: a connection per request, {front_and_lane()}; {faster}",
+                   "info")
+
+
+def front_and_lane() -> str:
+    """Whether OMERO.web's application answers the render URLs through the hosted front and its
+    tile lane (``wsgi_front``: under any worker), and if not, why."""
+    from .config import get_config
+    from .tile_lane import hosted_lane_refusal
+
+    if not get_config().hosted_front:
+        return "hosted front off (hosted_front false), tile lane off"
+    refusal = hosted_lane_refusal()
+    lane = "on" if refusal is None else f"off ({refusal}; tiles take the front's cycle)"
+    return f"hosted front on, tile lane {lane}"
 
 
 def check_mounting(report: Report) -> None:

@@ -5,8 +5,9 @@ Inside OMERO.web a tile went through Django's whole handler: the ``request_start
 middleware layers each wrapped in an exception-to-response converter; outside the image that
 cost about three times what the app's own wrapper costs (docs/benchmarks.md, findings 25, 27).
 
-:class:`HostedFront` wraps OMERO.web's WSGI application (the keep-alive worker installs it,
-:func:`front_for`). For a ``GET`` whose path resolves to a render endpoint (a stock view the
+:class:`HostedFront` wraps OMERO.web's WSGI application (:func:`front_for`; ``get_wsgi_application()``
+builds it so under any server, :mod:`.wsgi_front`, and the keep-alive worker wraps a handler
+loaded another way). For a ``GET`` whose path resolves to a render endpoint (a stock view the
 :class:`~.middleware.FastRenderMiddleware` replaces, or one of the app's own views) it runs the
 same cycle as Django's ``WSGIHandler``, with the *handler's own* middleware instances:
 ``process_request`` outside in, ``process_view``, the view, ``process_response`` inside out,
@@ -77,7 +78,9 @@ def front_for(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byt
         return app
     if not any(isinstance(layer, FastRenderMiddleware) for layer in layers) and not _app_urls_mounted():
         return app
-    return HostedFront(app, layers)
+    front = HostedFront(app, layers)
+    logger.info("render URLs answered through the hosted front (tile lane %s)", "on" if front.lane_trailer else "off")
+    return front
 
 
 def _app_urls_mounted() -> bool:

@@ -157,10 +157,10 @@ class KeepAliveWorker(SyncWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
         if getattr(self, "wsgi", None) is not None and "django" in sys.modules:
-            from .hosted_front import front_for  # OMERO.web's handler: the render URLs' cycle replayed
+            from .hosted_front import HostedFront, front_for  # the render URLs' cycle replayed
 
-            loaded, self.wsgi = self.wsgi, front_for(self.wsgi)
-            if self.wsgi is not loaded:
+            self.wsgi = front_for(self.wsgi)  # OMERO.web's handler, if get_wsgi_application() left it bare
+            if isinstance(self.wsgi, HostedFront):
                 self.log.info("render URLs answered through the hosted front (omero_fast_region.hosted_front)")
 
     # -- the loop --------------------------------------------------------------------------

@@ -118,3 +118,19 @@ def test_the_keepalive_worker_installs_the_front_on_djangos_handler_only(app):
         worker = KeepAliveWorker(0, 1, [], Loaded(application), 30, cfg, Logger(cfg))
         worker.load_wsgi()
         assert type(worker.wsgi) is expected
+
+
+def test_get_wsgi_application_fronts_djangos_handler_inside_omeroweb_only(app, settings):
+    """``wsgi_front``: ``get_wsgi_application()`` (OMERO.web's ``omeroweb.wsgi``) returns the front
+    when the app is hosted, Django's handler in standalone mode (which has ``DirectDispatch``)."""
+    from django.core.wsgi import get_wsgi_application
+
+    from omero_fast_region import wsgi_front
+
+    assert wsgi_front.installed()
+    wsgi_front.install()  # a second install changes nothing
+    assert wsgi_front.installed()
+    assert type(get_wsgi_application()) is WSGIHandler
+    settings.FAST_REGION = {**settings.FAST_REGION, "standalone": False}
+    hosted = get_wsgi_application()
+    assert isinstance(hosted, HostedFront) and type(hosted.app) is WSGIHandler

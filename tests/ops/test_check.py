@@ -141,28 +141,32 @@ def test_middleware_before_the_session_middleware_fails(capsys, repository, sett
     assert "before SessionMiddleware" in _line(out, "middleware order")
 
 
-@pytest.mark.parametrize("worker_class,wsgi_args,threads,level,words", [
-    ("sync", "", 1, "--", "a connection per request"),
-    ("sync", "", 4, "--", "gthread (sync with omero.web.wsgi_threads 4)"),  # gunicorn's sync with threads
-    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", 1, "ok", "hosted front on"),
-    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", 4, "ok", "omero.web.wsgi_threads 4 is not used"),
-    (check.KEEPALIVE_WORKER, "", 1, "FAIL", "error 609"),  # what omero web start refuses
-])
-def test_the_worker_class_omero_web_start_will_run_is_reported(capsys, repository, settings, worker_class, wsgi_args,
-                                                                 threads, level, words):
-    settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
-    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS, settings.WSGI_THREADS = worker_class, wsgi_args, threads
-    _, out = _run(capsys)
-    line = _line(out, "worker class", "mounting")
-    assert line.strip().startswith(level) and words in line
-
-
 OMEROWEB_MIDDLEWARE = [
     "django.middleware.common.BrokenLinkEmailsMiddleware", "django.middleware.common.CommonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware", "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware", "django.middleware.clickjacking.XFrameOptionsMiddleware",
     check.MIDDLEWARE,
 ]
+
+
+@pytest.mark.parametrize("worker_class,wsgi_args,threads,front,level,words", [
+    ("sync", "", 1, True, "--", "sync: a connection per request, hosted front on, tile lane on"),  # wsgi_front
+    ("sync", "", 1, False, "--", "a connection per request, hosted front off (hosted_front false)"),
+    ("sync", "", 4, True, "--", "gthread (sync with omero.web.wsgi_threads 4): hosted front on, tile lane on"),
+    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", 1, True, "ok", "hosted front on"),
+    ("sync", f"--worker-class {check.KEEPALIVE_WORKER} --keep-alive 2", 4, True, "ok", "omero.web.wsgi_threads 4 is not used"),
+    (check.KEEPALIVE_WORKER, "", 1, True, "FAIL", "error 609"),  # what omero web start refuses
+])
+def test_the_worker_class_omero_web_start_will_run_is_reported(capsys, repository, settings, worker_class, wsgi_args,
+                                                                 threads, front, level, words):
+    settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent), "hosted_front": front}
+    settings.MIDDLEWARE = OMEROWEB_MIDDLEWARE
+    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS, settings.WSGI_THREADS = worker_class, wsgi_args, threads
+    _, out = _run(capsys)
+    line = _line(out, "worker class", "mounting")
+    assert line.strip().startswith(level) and words in line
+
+
 
 
 @pytest.mark.parametrize("middleware,changed,words", [

@@ -335,3 +335,33 @@ def test_the_setting_turns_the_front_off():
             assert front_for(handler) is handler
         finally:
             reset_config()
+
+
+def test_omeroweb_s_own_application_is_the_front_whatever_loads_it(session_key, lane_answers):
+    """``omeroweb.wsgi`` (``application = get_wsgi_application()``), as gunicorn's stock workers,
+    uWSGI or mod_wsgi load it: Django's handler in the front, the tile written by the lane, the
+    same answer as Django's handler alone (``wsgi_front.py``)."""
+    from django.core.wsgi import get_wsgi_application
+
+    from omero_fast_region import wsgi_front
+
+    assert wsgi_front.installed()
+    app = get_wsgi_application()
+    assert isinstance(app, HostedFront) and type(app.app) is WSGIHandler and app.lane_trailer is not None
+    cookies = alice(session_key)
+    got, expected = get(app, TILE, cookies=cookies), get(WSGIHandler(), TILE, cookies=cookies)
+    assert (got[0], comparable(got[1]), got[2]) == (expected[0], comparable(expected[1]), expected[2])
+    assert got[0] == "200 OK" and lane_answers == [TILE.split("?")[0]]
+
+
+def test_with_the_front_off_omeroweb_s_application_is_django_s():
+    from django.core.wsgi import get_wsgi_application
+
+    from omero_fast_region.config import reset_config
+
+    with override_settings(FAST_REGION={"hosted_front": False}):
+        reset_config()
+        try:
+            assert type(get_wsgi_application()) is WSGIHandler
+        finally:
+            reset_config()
