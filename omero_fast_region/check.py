@@ -295,11 +295,16 @@ def check_worker_class(report: Report) -> None:
 def front_and_lane() -> str:
     """Whether OMERO.web's application answers the render URLs through the hosted front and its
     tile lane (``wsgi_front``: under any worker), and if not, why."""
+    from django.core.handlers.wsgi import WSGIHandler
+
     from .config import get_config
+    from .hosted_front import handler_is_djangos
     from .tile_lane import hosted_lane_refusal
 
     if not get_config().hosted_front:
         return "hosted front off (hosted_front false), tile lane off"
+    if not handler_is_djangos(WSGIHandler):
+        return "hosted front off (Django's WSGIHandler methods are wrapped, e.g. by an APM agent), tile lane off"
     refusal = hosted_lane_refusal()
     lane = "on" if refusal is None else f"off ({refusal}; tiles take the front's cycle)"
     return f"hosted front on, tile lane {lane}"

@@ -66,11 +66,34 @@ def middleware_layers(handler: WSGIHandler) -> list[Any] | None:
     return None
 
 
+#: (module, qualified name) of the handler's methods whose work the front replays, as Django defines them
+DJANGO_METHODS = {"__call__": ("django.core.handlers.wsgi", "WSGIHandler.__call__"),
+                  "get_response": ("django.core.handlers.base", "BaseHandler.get_response"),
+                  "_get_response": ("django.core.handlers.base", "BaseHandler._get_response")}
+
+
+def handler_is_djangos(handler_class: type) -> bool:
+    """Whether the methods of ``handler_class`` that the front stands in for are Django's own: not
+    overridden by a subclass, and not replaced or wrapped (``functools.wraps`` leaves ``__wrapped__``)
+    by an APM agent such as Sentry's or New Relic's, whose per-request work the front would skip."""
+    for name, (module, qualname) in DJANGO_METHODS.items():
+        method = getattr(handler_class, name, None)
+        if (getattr(method, "__module__", None), getattr(method, "__qualname__", None)) != (module, qualname) \
+                or hasattr(method, "__wrapped__"):
+            return False
+    return True
+
+
 def front_for(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     """``app`` wrapped in :class:`HostedFront` when it is Django's handler serving this app's
-    render views (its middleware or its URLs), with middleware the front can replay and the
-    ``hosted_front`` setting on; otherwise ``app`` itself."""
+    render views (its middleware or its URLs), with Django's own request methods
+    (:func:`handler_is_djangos`), middleware the front can replay and the ``hosted_front`` setting
+    on; otherwise ``app`` itself."""
     if not isinstance(app, WSGIHandler) or not get_config().hosted_front:
+        return app
+    if not handler_is_djangos(type(app)):
+        logger.info("hosted front off: the handler's request methods are not Django's own (a subclass, or an "
+                    "APM agent's wrapper); every request goes through the handler")
         return app
     layers = middleware_layers(app)
     if layers is None:

@@ -169,6 +169,21 @@ def test_the_worker_class_omero_web_start_will_run_is_reported(capsys, repositor
 
 
 
+def test_a_wrapped_django_handler_is_reported_as_keeping_the_front_off(capsys, repository, settings, monkeypatch):
+    """An APM agent that wraps ``WSGIHandler.__call__`` in place (hosted_front.handler_is_djangos)."""
+    import functools
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    original = WSGIHandler.__call__
+    monkeypatch.setattr(WSGIHandler, "__call__", functools.wraps(original)(lambda *a, **k: original(*a, **k)))
+    settings.FAST_REGION = {"catalog": "ice", "data_dir": str(repository.parent)}
+    settings.WSGI_WORKER_CLASS, settings.WSGI_ARGS, settings.WSGI_THREADS = "sync", "", 1
+    settings.MIDDLEWARE = OMEROWEB_MIDDLEWARE
+    _, out = _run(capsys)
+    assert "hosted front off (Django's WSGIHandler methods are wrapped" in _line(out, "worker class", "mounting")
+
+
 @pytest.mark.parametrize("middleware,changed,words", [
     (OMEROWEB_MIDDLEWARE, {}, "tile lane on"),
     ([*OMEROWEB_MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"], {},

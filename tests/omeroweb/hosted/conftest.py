@@ -96,3 +96,16 @@ def fake_server():
     yield server
     if not server.state()["running"]:
         server.start()  # a failed test never leaves the server down for the next
+
+
+@pytest.fixture(scope="module")
+def session_key() -> str:
+    """A Django session of alice's, logged in as OMERO.web's login view does."""
+    from django.conf import settings
+    from django.test import Client
+
+    from .sessions import login
+
+    client = Client()
+    login(client, "alice", "alice-pw")
+    return client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -3,6 +3,7 @@ OMERO.web's own WSGI application does, and hands every other request to it."""
 
 from __future__ import annotations
 
+import functools
 from importlib import import_module
 
 import pytest
@@ -10,10 +11,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
+from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
 from django.middleware.csrf import CsrfViewMiddleware
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client, override_settings
 
@@ -27,14 +30,17 @@ from .sessions import login
 TILE = "/webgateway/render_image_region/4/0/0/?tile=0,0,0,32,32&format=png"
 
 
-class CountingHandler(WSGIHandler):
-    """OMERO.web's WSGI application, counting the requests it answers itself."""
+class HandlerCalls:
+    """Requests OMERO.web's handler answers itself, counted by its ``request_started`` signal. The
+    receiver is connected after the front is built, so the front's own cycle stays without signals
+    (``HostedFront.send_signals``) and is not counted."""
 
-    calls = 0
+    count = 0
 
-    def __call__(self, environ, start_response):
-        CountingHandler.calls += 1
-        return super().__call__(environ, start_response)
+    @classmethod
+    def seen(cls, **kwargs) -> None:
+        cls.count += 1
+
 
 
 def comparable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -51,13 +57,6 @@ def get(app, url: str, cookies: dict[str, str] | None = None, method: str = "GET
 
 
 @pytest.fixture(scope="module")
-def session_key() -> str:
-    client = Client()
-    login(client, "alice", "alice-pw")
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-@pytest.fixture(scope="module")
 def bob_key() -> str:
     client = Client()
     login(client, "bob", "bob-pw")  # not a member of alice's group
@@ -66,9 +65,17 @@ def bob_key() -> str:
 
 @pytest.fixture(scope="module")
 def front() -> HostedFront:
-    app = front_for(CountingHandler())
-    assert isinstance(app, HostedFront)
+    app = front_for(WSGIHandler())
+    assert isinstance(app, HostedFront) and not app.send_signals
     return app
+
+
+@pytest.fixture
+def handler_calls(front):
+    """:class:`HandlerCalls` counting while the test runs (the front built before)."""
+    signals.request_started.connect(HandlerCalls.seen)
+    yield HandlerCalls
+    signals.request_started.disconnect(HandlerCalls.seen)
 
 
 def alice(key: str, **more: str) -> dict[str, str]:
@@ -120,14 +127,14 @@ def lane_answers(monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("name,url,who,headers,status", CASES, ids=[c[0] for c in CASES])
 @override_settings(ALLOWED_HOSTS=["testserver"])
-def test_the_front_answers_as_omeroweb_does(front, session_key, bob_key, lane_answers, name, url, who, headers, status):
+def test_the_front_answers_as_omeroweb_does(front, handler_calls, session_key, bob_key, lane_answers, name, url, who, headers, status):
     cookies = {None: None, "alice": alice(session_key), "bob": alice(bob_key),
                "stale": alice("x" * 32), "alice+csrf": alice(session_key, **{settings.CSRF_COOKIE_NAME: "bad!"})}[who]
     get(front.app, url, cookies, **headers)  # once first: what a first answer leaves (caches, a saved session) is left
     stock = get(front.app, url, cookies, **headers)
-    before = CountingHandler.calls
+    before = handler_calls.count
     fast = get(front, url, cookies, **headers)
-    assert CountingHandler.calls == before, "the front handed a render URL to Django's handler"
+    assert handler_calls.count == before, "the front handed a render URL to Django's handler"
     assert bool(lane_answers) is (name in LANE_CASES)
     if status is not None:
         assert stock[0].split()[0] == status, (stock[0], stock[2][:300])
@@ -208,15 +215,15 @@ def test_a_new_csrf_cookie_and_a_stale_session_cookie_are_answered_by_the_middle
     assert status.startswith("302") and any(settings.SESSION_COOKIE_NAME + '=""' in value for value in deleted)
 
 
-def test_a_session_the_stock_view_saves_is_saved_and_its_cookie_set_through_the_front(front):
+def test_a_session_the_stock_view_saves_is_saved_and_its_cookie_set_through_the_front(front, handler_calls):
     """The hand-over's stock view changes the session on its first use; SessionMiddleware (replayed)
     saves it and sets the cookie, as Django's handler does."""
     client = Client()
     login(client, "alice", "alice-pw")
     fresh = client.cookies[settings.SESSION_COOKIE_NAME].value
-    before = CountingHandler.calls
+    before = handler_calls.count
     status, headers, _ = get(front, "/webgateway/render_image_region/5/0/0/?tile=0,0,0,32,32", alice(fresh))
-    assert CountingHandler.calls == before
+    assert handler_calls.count == before
     assert not any(name == "Server-Timing" for name, _ in headers)  # the stock view's answer
     assert any(name == "Set-Cookie" and f"{settings.SESSION_COOKIE_NAME}={fresh}" in value for name, value in headers)
 
@@ -227,10 +234,10 @@ def test_a_session_the_stock_view_saves_is_saved_and_its_cookie_set_through_the_
     ("POST", TILE),
     ("HEAD", TILE),
 ])
-def test_every_other_request_goes_to_omeroweb_itself(front, session_key, method, url):
-    before = CountingHandler.calls
+def test_every_other_request_goes_to_omeroweb_itself(front, handler_calls, session_key, method, url):
+    before = handler_calls.count
     get(front, url, alice(session_key), method=method)
-    assert CountingHandler.calls == before + 1
+    assert handler_calls.count == before + 1
 
 
 def test_the_front_replays_the_handlers_own_middleware_instances(front):
@@ -365,3 +372,29 @@ def test_with_the_front_off_omeroweb_s_application_is_django_s():
             assert type(get_wsgi_application()) is WSGIHandler
         finally:
             reset_config()
+
+
+class OwnCallHandler(WSGIHandler):
+    """A subclass whose ``__call__`` does its own work around Django's."""
+
+    def __call__(self, environ, start_response):
+        return super().__call__(environ, start_response)
+
+
+def test_a_handler_whose_request_methods_are_not_django_s_keeps_every_request(monkeypatch):
+    """The front stands in for ``WSGIHandler.__call__`` and ``get_response``: a subclass that
+    overrides one, or an APM agent that wraps one in place (as Sentry's and New Relic's do),
+    would be skipped for the render URLs, so the front stays off."""
+    assert front_for(OwnCallHandler()).__class__ is OwnCallHandler
+    for owner, name in ((WSGIHandler, "__call__"), (BaseHandler, "get_response"), (BaseHandler, "_get_response")):
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def traced(*args, _original=original, **kwargs):
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, traced)
+        handler = WSGIHandler()
+        assert front_for(handler) is handler, name
+        monkeypatch.setattr(owner, name, original)
+    assert isinstance(front_for(WSGIHandler()), HostedFront)

@@ -19,7 +19,7 @@ from django.core.handlers.wsgi import WSGIHandler
 
 from omero_fast_region.loopback import free_port, wait_for_port
 
-from .test_hosted_front import TILE, alice, comparable, get, session_key  # noqa: F401  (fixture)
+from .test_hosted_front import TILE, alice, comparable, get
 
 REPO = Path(__file__).resolve().parents[3]
 
