@@ -11,8 +11,9 @@ gunicorn's stock ``sync`` and ``gthread`` workers as under the app's keep-alive 
 
 Nothing else changes: ``django.core.handlers.wsgi.WSGIHandler`` (the class) is untouched,
 ``front_for`` returns the handler itself whenever the front does not apply (the ``hosted_front``
-setting off, middleware it cannot replay, the app's views not mounted), and standalone mode keeps
-its own wrapper (:class:`.direct_dispatch.DirectDispatch`).
+setting off, request methods that are not Django's own, middleware it cannot replay, the app's
+views not mounted), and standalone mode keeps its own wrapper
+(:class:`.direct_dispatch.DirectDispatch`).
 """
 
 from __future__ import annotations
